@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite (what CI runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+PY=${PYTHON:-python3}
+"$PY" -m ruff check src tests bench
+"$PY" -m mypy
+"$PY" -m pytest -n 2 -q -p no:cacheprovider "$@"
