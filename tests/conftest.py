@@ -18,6 +18,11 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private HOME and working directory; no DLHUB_* setting leaks in from outside."""
     home = tmp_path / "home"
     home.mkdir()
+    # uv's package cache is shared by every test (and kept between runs): only the
+    # user's own files move to the private HOME.
+    monkeypatch.setenv(
+        "UV_CACHE_DIR", os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
+    )
     monkeypatch.setenv("HOME", str(home))
     for key in list(os.environ):
         if key.startswith("DLHUB_"):

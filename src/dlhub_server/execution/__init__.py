@@ -1,0 +1,1 @@
+"""Running servables: environments, workers and the executor that schedules them."""
