@@ -98,6 +98,14 @@ def upgrade_legacy(data: dict[str, Any]) -> dict[str, Any]:
             if isinstance(creator, dict) and "creatorName" not in creator:
                 family, given = creator.get("familyName", ""), creator.get("givenName", "")
                 creator["creatorName"] = f"{family}, {given}" if given else family
+            # SDKs before 1.0 wrote a lone affiliation as a string
+            if isinstance(creator, dict) and isinstance(creator.get("affiliations"), str):
+                creator["affiliations"] = [creator["affiliations"]]
+        # SDK 2.x left the year empty for the hub to fill in; the default is this year
+        if datacite.get("publicationYear") in ("", None):
+            datacite.pop("publicationYear", None)
+    if isinstance(dlhub, dict) and dlhub.get("type") == "piepline":  # SDK 2.x misspelled it
+        dlhub["type"] = "pipeline"
     return data
 
 
