@@ -52,11 +52,17 @@ def _reference_validator(schema_name: str) -> Any:
 
 @pytest.fixture(scope="session")
 def reference_validate() -> Any:
-    """Validate a document against the original DLHub schemas in ../shared/reference."""
+    """Validate a document against the project's own schemas and the original DLHub ones.
+
+    The originals are read from ../shared/reference (the SDK never ships them).
+    """
     if not REFERENCE_SCHEMAS.is_dir():
         pytest.skip("reference schemas not found beside the repository")
+    from dlhub_sdk.utils.schemas import validate_against_dlhub_schema
 
-    def validate(document: dict[str, Any], schema_name: str = "servable") -> None:
+    def validate(document: dict[str, Any], schema_name: str = "servable", ours: bool = True) -> None:
+        if ours:
+            validate_against_dlhub_schema(document, schema_name)
         errors = sorted(_reference_validator(schema_name).iter_errors(document), key=str)
         assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
