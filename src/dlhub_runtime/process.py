@@ -48,6 +48,8 @@ class WorkerProcess:
         cwd: The worker's working folder (files of each call are written there).
         on_stderr: Called with each chunk the worker writes to its stderr (e.g. a log);
             the last 64 KiB are kept either way for crash reports.
+        launcher: A command the worker is started through (e.g. the sandbox:
+            ``[python, "-m", "dlhub_runtime.sandbox", config, "--"]``).
         **popen_options: More arguments for :class:`subprocess.Popen` (``user``,
             ``group``, ``preexec_fn`` for resource limits, ...).
 
@@ -65,9 +67,11 @@ class WorkerProcess:
         env: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
         on_stderr: Callable[[bytes], None] | None = None,
+        launcher: list[str] | None = None,
         **popen_options: Any,
     ) -> None:
         self.python = python
+        self.launcher = list(launcher or [])
         self.env = dict(env) if env is not None else None
         self.cwd = os.fspath(cwd) if cwd is not None else None
         self.on_stderr = on_stderr
@@ -90,7 +94,7 @@ class WorkerProcess:
         if self._process is not None:
             return self
         self._process = subprocess.Popen(
-            [self.python, "-m", "dlhub_runtime.worker"],
+            [*self.launcher, self.python, "-m", "dlhub_runtime.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
