@@ -15,8 +15,8 @@ When it runs as root it:
 2. drops to an unprivileged user (no supplementary groups, no new privileges),
    so the servable can neither undo the mounts nor read the hub's files.
 
-As any user it sets memory, core-file and process-count limits and asks the
-kernel to kill the worker when the hub dies. Linux only.
+As any user it sets memory, core-file and process-count limits. (The worker
+itself exits when the hub dies.) Linux only.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import ctypes
 import json
 import os
 import resource
-import signal
 import sys
 from typing import Any
 
@@ -37,7 +36,6 @@ _MS_REMOUNT = 32
 _MS_BIND = 4096
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
-_PR_SET_PDEATHSIG = 1
 _PR_SET_NO_NEW_PRIVS = 38
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -137,8 +135,6 @@ def apply(config: dict[str, Any]) -> None:
         os.setgid(gid)
         os.setuid(int(config["uid"]))
     _limit(resource.RLIMIT_NPROC, config.get("max_processes"))
-    # after the change of user: the kernel clears the death signal when credentials change
-    _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     if config.get("cwd"):
         os.chdir(config["cwd"])

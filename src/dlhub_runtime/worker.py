@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -313,8 +314,27 @@ def _take_channel() -> tuple[IO[bytes], IO[bytes]]:
     return channel_in, channel_out
 
 
+def _exit_with_parent(interval: float = 1.0) -> None:
+    """End the worker when the process that started it (the hub) is gone.
+
+    A worker busy in a long call never reads the closed pipe, so it watches its
+    parent instead. (``PR_SET_PDEATHSIG`` would fire when the *thread* that
+    started the worker ends, which in a threaded hub is any request.)
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="dlhub-parent-watch", daemon=True).start()
+
+
 def main() -> int:
     """Run a worker on this process's stdin/stdout; returns the exit code."""
+    _exit_with_parent()
     channel_in, channel_out = _take_channel()
     # a segfault in a servable leaves a Python traceback in the worker's stderr
     crash_log = os.fdopen(os.dup(2), "w")
