@@ -1,0 +1,71 @@
+"""Helpers for the hub's tests: the in-process test client, raw requests, zips, registry counts."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import warnings
+import zipfile
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from dlhub_server.hub import Hub
+
+PASSWORD = "correct horse battery"
+
+
+def _test_client_class() -> Any:
+    # Starlette warns at import that httpx is deprecated in favour of httpx2, which is not
+    # installed here; the TestClient works the same with httpx.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Using `httpx` with `starlette.testclient`", category=Warning
+        )
+        from starlette.testclient import TestClient
+
+    return TestClient
+
+
+TestClient = _test_client_class()
+
+
+def count_rows(hub: Hub, table: Any) -> int:
+    """Rows in one of the registry's tables."""
+    with hub.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def stored_blobs(hub: Hub) -> list[str]:
+    """Hashes of every blob in the hub's storage."""
+    return list(hub.storage.list())
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of some bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def zip_bytes(entries: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
+    """A zip holding ``entries`` (and symbolic links ``name -> target``), built in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o120777 << 16) | 0
+            archive.writestr(info, target)
+    return buffer.getvalue()
+
+
+def post_publication(
+    http: httpx.Client, token: str | None, document: Any, archive: bytes | None = None
+) -> httpx.Response:
+    """Send a publication request by hand (to check the hub's answer to bad input)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    files = {"file": ("files.zip", archive, "application/zip")} if archive is not None else None
+    text = document if isinstance(document, str) else json.dumps(document)
+    return http.post("/api/v1/servables", headers=headers, data={"document": text}, files=files)

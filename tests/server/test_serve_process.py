@@ -1,0 +1,135 @@
+"""The real thing: ``dlhub serve`` in its own process, killed and started again on the same data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from manual_examples import class_method, numpy_max
+from servertools import PASSWORD, sha256
+
+from dlhub_sdk.client import DLHubClient
+from dlhub_sdk.exceptions import ServableNotFound
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_responds(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"dlhub serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/api/v1/info", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"dlhub serve did not answer within {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., tuple[str, subprocess.Popen[bytes]]]]:
+    """Start ``dlhub serve`` on a free port; every process started is killed at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(data_dir: Path, **environment: str) -> tuple[str, subprocess.Popen[bytes]]:
+        port = _free_port()
+        log = tmp_path / f"serve-{port}.log"
+        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dlhub_cli.main",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **environment},
+            )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_responds(url, process, log)
+        return url, process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+def test_publish_describe_then_survive_a_kill(serve, tmp_path: Path) -> None:
+    data = tmp_path / "hub-data"
+    url, process = serve(data, DLHUB_MAX_UPLOAD_BYTES="1000000")
+
+    alice = DLHubClient.login("alice", PASSWORD, base_url=url, register=True)
+    bob = DLHubClient.login("bob", PASSWORD, base_url=url, register=True)
+    task_id = alice.publish_servable(class_method(tmp_path / "model", a=7))
+    alice.publish_servable(numpy_max("private").set_visibility(users=["alice"]))
+    alice.publish_servable(numpy_max("private").set_visibility(users=["alice"]))
+    described = alice.describe_servable("alice/example_class")
+    pickled = (tmp_path / "model" / "pickle.pkl").read_bytes()
+    assert described["dlhub"]["file_hashes"]["pickle.pkl"] == sha256(pickled)
+    with pytest.raises(ServableNotFound):
+        bob.describe_servable("alice/private")
+
+    # An upload over the limit gets the hub's 413 even though it is refused before it is read.
+    answer = httpx.post(
+        f"{url}/api/v1/servables",
+        headers={"Authorization": f"Bearer {alice._token}"},
+        data={"document": "{}"},
+        files={"file": ("files.zip", os.urandom(2_000_000), "application/zip")},
+    )
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "payload_too_large"
+
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/api/v1/info", timeout=2)
+
+    alice.close()
+    bob.close()
+
+    url, _ = serve(data)
+    again = DLHubClient(url, token=alice._token)  # tokens survive the restart
+    assert again.get_username() == "alice"
+    assert again.describe_servable("alice/example_class") == described
+    assert again.list_servables() == ["alice/example_class", "alice/private"]
+    assert [d["dlhub"]["servable_version"] for d in again.get_versions("alice/private")] == [2, 1]
+    task = again.get_task_status(task_id)
+    assert task["result"]["name"] == "alice/example_class"
+    download = httpx.get(
+        f"{url}/api/v1/servables/alice/example_class/versions/1/files/pickle.pkl",
+        headers={"Authorization": f"Bearer {alice._token}"},
+    )
+    assert download.content == pickled
+
+    bob_again = DLHubClient.login("bob", PASSWORD, base_url=url)
+    with pytest.raises(ServableNotFound):
+        bob_again.describe_servable("alice/private")
+    assert again.publish_servable(numpy_max("private").set_visibility(users=["alice"]))
+    assert again.describe_servable("alice/private")["dlhub"]["servable_version"] == 3
+    again.close()
+    bob_again.close()
