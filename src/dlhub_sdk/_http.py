@@ -19,6 +19,7 @@ from dlhub_sdk.exceptions import (
     HubError,
     HubServerError,
     HubUnavailable,
+    InputRejected,
     InvalidUpload,
     MetadataRejected,
     NotFound,
@@ -46,6 +47,7 @@ _BY_CODE: dict[str, type[HubError]] = {
     "invalid_metadata": MetadataRejected,
     "invalid_upload": InvalidUpload,
     "rate_limited": RateLimited,
+    "invalid_input": InputRejected,
 }
 
 #: For answers without a known code (a proxy in between, an older or newer hub).

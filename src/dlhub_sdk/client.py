@@ -29,6 +29,7 @@ import httpx
 
 from dlhub_sdk import _credentials
 from dlhub_sdk._http import HubSession
+from dlhub_sdk._running import FuncXCompatibility, RunningMixin
 from dlhub_sdk.exceptions import (
     AuthenticationError,
     BadRequest,
@@ -102,7 +103,7 @@ class _ProgressFile:
         return self._file.fileno()
 
 
-class DLHubClient:
+class DLHubClient(RunningMixin):
     """Main class for interacting with a DLHub hub.
 
     Holds helper operations for the common tasks: :meth:`publish_servable`,
@@ -135,6 +136,8 @@ class DLHubClient:
         self._hub = HubSession(self.base_url, http_timeout, http_client)
         self._username: str | None = None
         self._token: str | None = None
+        self._fx_client = FuncXCompatibility()
+        self._documents: dict[str, dict[str, Any]] = {}
         if anonymous:
             return
         if token is None and not force_login:

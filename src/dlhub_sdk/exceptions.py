@@ -22,9 +22,13 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     │   ├── PayloadTooLarge                    413: the upload is bigger than the hub accepts
     │   ├── InvalidUpload (ValueError)         422: the zip is unsafe or lacks listed files
     │   ├── MetadataRejected (InvalidMetadata) 422: the hub refused the document; ``problems``
+    │   ├── InputRejected (ValueError)         422: the hub found the inputs do not match the types
     │   ├── RateLimited                        429: too many attempts; ``retry_after`` seconds
     │   └── HubServerError                     5xx: the hub failed
     ├── HubUnavailable (ConnectionError)       the hub cannot be reached (is ``dlhub serve`` running?)
+    ├── ServableError (RuntimeError)           the servable raised; carries its type, traceback, output
+    │   ├── ServableTimeout (TimeoutError)     it ran past its time limit and was stopped
+    │   └── WorkerCrashed                      its worker process died (crash, out of memory)
     └── RepositoryError                        git cannot clone a repository, or it lacks dlhub.json
 """
 
@@ -49,7 +53,11 @@ __all__ = [
     "RepositoryError",
     "ServableNotFound",
     "TaskNotFound",
+    "InputRejected",
     "InputValidationError",
+    "ServableError",
+    "ServableTimeout",
+    "WorkerCrashed",
     "InvalidArgumentType",
     "InvalidMetadata",
     "RequirementError",
@@ -241,3 +249,65 @@ class HubUnavailable(DLHubError, ConnectionError):
 
 class RepositoryError(DLHubError):
     """A repository to publish cannot be cloned, or has no usable ``dlhub.json``."""
+
+
+class InputRejected(HubError, ValueError):
+    """422: the hub checked the inputs against the servable's declared types and they differ."""
+
+
+class ServableError(DLHubError, RuntimeError):
+    """The servable raised an exception (or could not run) at the hub.
+
+    Attributes:
+        error_type: The servable's exception type (``ValueError``, ``WorkerCrashed``, ...).
+        remote_traceback: The traceback from the worker that ran it.
+        stdout: What the call printed, when captured.
+        stderr: What it wrote to standard error, when captured.
+        task_id: The run's task id, for an asynchronous run.
+    """
+
+    def __init__(
+        self,
+        error_type: str,
+        message: str,
+        remote_traceback: str = "",
+        stdout: str = "",
+        stderr: str = "",
+        task_id: str | None = None,
+    ) -> None:
+        self.error_type = error_type
+        self.remote_traceback = remote_traceback
+        self.stdout = stdout
+        self.stderr = stderr
+        self.task_id = task_id
+        text = f"{error_type}: {message}"
+        if remote_traceback:
+            text += f"\n--- traceback from the servable ---\n{remote_traceback.rstrip()}"
+        super().__init__(text)
+
+    @classmethod
+    def from_error(
+        cls, error: dict[str, Any], stdout: str = "", stderr: str = "", task_id: str | None = None
+    ) -> ServableError:
+        """The exception for an error block of a run's reply (the subclass its type names)."""
+        kind = str(error.get("type") or "Error")
+        chosen: type[ServableError] = {
+            "ServableTimeout": ServableTimeout,
+            "WorkerCrashed": WorkerCrashed,
+        }.get(kind, cls)
+        return chosen(
+            kind,
+            str(error.get("message") or ""),
+            str(error.get("traceback") or ""),
+            stdout,
+            stderr,
+            task_id,
+        )
+
+
+class ServableTimeout(ServableError, TimeoutError):
+    """The servable ran past its time limit; its worker was stopped."""
+
+
+class WorkerCrashed(ServableError):
+    """The worker running the servable died (a crash, ``os._exit``, or out of memory)."""

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from dlhub_server.errors import install_error_handlers
+from dlhub_server.execution.service import ExecutionService
 from dlhub_server.hub import Hub
 from dlhub_server.routes import api_router
 from dlhub_server.settings import Settings
@@ -32,10 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from dlhub_sdk.version import __version__
 
     hub = Hub.open(settings or Settings.from_env())
+    execution = ExecutionService(hub)
+    execution.start()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        execution.close()
         hub.close()
 
     app = FastAPI(
@@ -47,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.execution = execution
     install_error_handlers(app)
     app.include_router(api_router())
     return app

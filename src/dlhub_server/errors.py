@@ -150,6 +150,12 @@ class InvalidRequest(ApiError):
     status, code = 422, "invalid_request"
 
 
+class InvalidInput(ApiError):
+    """The inputs of a run do not match the servable's declared argument types."""
+
+    status, code = 422, "invalid_input"
+
+
 class RateLimited(ApiError):
     """Too many attempts; ``Retry-After`` says when to try again."""
 

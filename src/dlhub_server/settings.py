@@ -121,6 +121,88 @@ SETTINGS: tuple[Setting, ...] = (
         "read the hub's files.",
     ),
     Setting(
+        "DLHUB_ENVIRONMENTS",
+        "environments",
+        "isolated",
+        "`isolated`: each servable runs in a uv environment built from its requirements "
+        "(identical requirement sets share one). `shared`: servables run in the hub's own "
+        "interpreter (no isolation; for development and tests).",
+        choices=("isolated", "shared"),
+    ),
+    Setting(
+        "DLHUB_WORK_DIR",
+        "work_dir",
+        "{data_dir}/work",
+        "Folder for servable environments and the workers' folders (workers see only their own part).",
+        _path,
+    ),
+    Setting(
+        "DLHUB_MAX_WORKERS",
+        "max_workers",
+        "8",
+        "Most worker processes the hub keeps at once; the least recently used idle one makes room.",
+        _positive_int,
+    ),
+    Setting(
+        "DLHUB_WORKERS_PER_SERVABLE",
+        "workers_per_servable",
+        "2",
+        "Most workers one servable version gets under load (more callers wait for a free one).",
+        _positive_int,
+    ),
+    Setting(
+        "DLHUB_WORKER_IDLE_SECONDS",
+        "worker_idle_seconds",
+        "600",
+        "A worker idle this long is stopped (it starts again on the next call).",
+        _positive_float,
+    ),
+    Setting(
+        "DLHUB_WORKER_MEMORY_MB",
+        "worker_memory_mb",
+        "4096",
+        "Address-space limit of one worker, in MiB; a servable that needs more fails with a "
+        "memory error and its worker is replaced.",
+        _positive_int,
+    ),
+    Setting(
+        "DLHUB_WORKERS_MEMORY_MB",
+        "workers_memory_mb",
+        "16384",
+        "Budget for the resident memory of all idle workers, in MiB; above it the least "
+        "recently used are stopped.",
+        _positive_int,
+    ),
+    Setting(
+        "DLHUB_RUN_TIMEOUT",
+        "run_timeout",
+        "300",
+        "Longest a call may run, in seconds (a caller may ask for less); past it the worker is "
+        "stopped and the call fails.",
+        _positive_float,
+    ),
+    Setting(
+        "DLHUB_MAX_INPUT_BYTES",
+        "max_input_bytes",
+        str(256 * 1024**2),
+        "Largest run request (inputs and files) the hub accepts, in bytes (413 above it).",
+        _positive_int,
+    ),
+    Setting(
+        "DLHUB_RUNS_PER_SECOND",
+        "runs_per_second",
+        "100",
+        "Calls per second one user may make (bursts up to twice that); more get 429.",
+        _positive_float,
+    ),
+    Setting(
+        "DLHUB_WARM_ON_PUBLISH",
+        "warm_on_publish",
+        "true",
+        "Start a worker right after a servable's environment is built, so its first call is fast.",
+        _flag,
+    ),
+    Setting(
         "DLHUB_SIGNUP",
         "signup",
         "open",
@@ -224,6 +306,17 @@ class Settings:
     storage_url: str
     executor: str
     worker_user: str
+    environments: str
+    work_dir: Path
+    max_workers: int
+    workers_per_servable: int
+    worker_idle_seconds: float
+    worker_memory_mb: int
+    workers_memory_mb: int
+    run_timeout: float
+    max_input_bytes: int
+    runs_per_second: float
+    warm_on_publish: bool
     signup: str
     token_ttl_days: float
     max_upload_bytes: int

@@ -12,6 +12,7 @@ test compares the two, so a change here needs a new migration.
 - ``version_access``: who may see each version (``public``, ``user:NAME``, ``group:NAME``),
   one row per entry of ``dlhub.visible_to``, so visibility filters run in SQL.
 - ``tasks``: long-running work (publication, and later runs) with its steps and logs.
+- ``task_data``: the encoded inputs and output of an asynchronous run (wire format bytes).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "Servable",
     "ServableVersion",
     "Task",
+    "TaskData",
     "Token",
     "User",
     "VersionAccess",
@@ -190,3 +193,15 @@ class Task(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     owner: Mapped[User | None] = relationship(lazy="joined")
+
+
+class TaskData(Base):
+    """The inputs and output of an asynchronous run, in the wire format (msgpack)."""
+
+    __tablename__ = "task_data"
+
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    inputs: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    output: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -18,8 +18,14 @@ from dlhub_server.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings of a hub whose data lives in the test's temporary folder."""
-    return Settings.from_env(data_dir=tmp_path / "hub")
+    """Settings of a hub whose data lives in the test's temporary folder.
+
+    Servables run in the hub's own interpreter and no worker starts at publication
+    (tests of the execution issue turn these back on where they matter).
+    """
+    return Settings.from_env(
+        data_dir=tmp_path / "hub", environments="shared", warm_on_publish=False
+    )
 
 
 @pytest.fixture

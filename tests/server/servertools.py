@@ -69,3 +69,26 @@ def post_publication(
     files = {"file": ("files.zip", archive, "application/zip")} if archive is not None else None
     text = document if isinstance(document, str) else json.dumps(document)
     return http.post("/api/v1/servables", headers=headers, data={"document": text}, files=files)
+
+
+def wait_for_task(client: Any, task_id: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Poll a task until it is no longer pending or running; returns its last status."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        status: dict[str, Any] = client.get_task_status(task_id)
+        if status["status"] not in ("pending", "running"):
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"task {task_id} still {status['status']} after {timeout} s: {status}"
+            )
+        time.sleep(0.05)
+
+
+def publish_and_wait(client: Any, model: Any, timeout: float = 300.0) -> dict[str, Any]:
+    """Publish a model and wait until its environment is built; fails with the task's log."""
+    status = wait_for_task(client, client.publish_servable(model), timeout)
+    assert status["status"] == "succeeded", status["steps"]
+    return status

@@ -27,6 +27,7 @@ CLIENT_EXCEPTION: dict[type[errors.ApiError], type[sdk.HubError]] = {
     errors.PayloadTooLarge: sdk.PayloadTooLarge,
     errors.InvalidDocument: sdk.MetadataRejected,
     errors.InvalidUpload: sdk.InvalidUpload,
+    errors.InvalidInput: sdk.InputRejected,
     errors.InvalidRequest: sdk.BadRequest,
     errors.RateLimited: sdk.RateLimited,
     errors.Unavailable: sdk.HubServerError,

@@ -19,7 +19,7 @@ def test_migrations_match_the_tables(tmp_path: Path) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
         assert (
-            connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+            connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
         )
     engine.dispose()
 

@@ -247,6 +247,12 @@ def _resolve_class(class_path: str) -> type | None:
 
 
 def _check_file(value: Any, path: str) -> None:
+    from dlhub_runtime.codec import FileRef
+
+    if isinstance(value, FileRef):  # a file already read and on its way to the servable
+        if value.data is None and (value.path is None or not os.path.isfile(value.path)):
+            raise InputValidationError(path, f"file {value.name!r} carries no content")
+        return
     if not isinstance(value, (str, os.PathLike)):
         raise InputValidationError(
             path, f"expected file (a path to an existing file), got {_describe(value)}"

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
-from starlette.types import Message
 
 from dlhub_server import publishing, registry
-from dlhub_server.errors import BadRequest, InvalidDocument, NotFound, PayloadTooLarge
+from dlhub_server.errors import BadRequest, InvalidDocument, NotFound
 from dlhub_server.hub import Hub
+from dlhub_server.routes._bodies import limited_body
 from dlhub_server.routes._deps import CurrentCaller, CurrentHub, SignedInCaller
 
 __all__ = ["router"]
@@ -64,33 +64,6 @@ _PUBLISH_BODY = {
 }
 
 
-def _too_large(size: int, limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"the upload is {size} bytes; this hub accepts at most {limit} bytes "
-        "(DLHUB_MAX_UPLOAD_BYTES): leave large data out of the servable or ask the hub's "
-        "administrator to raise the limit",
-        details={"limit": limit},
-    )
-
-
-def _limited(request: Request, limit: int) -> Request:
-    """The request with a body that stops with a 413 once more than ``limit`` bytes arrived."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise _too_large(received, limit)
-        return message
-
-    return Request(request.scope, receive)
-
-
 def _json_field(value: Any, field: str) -> Any:
     if not isinstance(value, str):
         raise BadRequest(f"the form field {field!r} must be text holding JSON")
@@ -111,7 +84,7 @@ async def publish(request: Request, caller: SignedInCaller, hub: CurrentHub) -> 
     files, records the version and returns the publication task
     (``{"task_id", "name", "version", "id"}``).
     """
-    body = _limited(request, hub.settings.max_upload_bytes)
+    body = limited_body(request, hub.settings.max_upload_bytes, "DLHUB_MAX_UPLOAD_BYTES")
     async with body.form(max_files=1, max_fields=8, max_part_size=_MAX_DOCUMENT_BYTES) as form:
         if "document" not in form:
             raise InvalidDocument(
