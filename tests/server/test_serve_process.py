@@ -133,3 +133,47 @@ def test_publish_describe_then_survive_a_kill(serve, tmp_path: Path) -> None:
     assert again.describe_servable("alice/private")["dlhub"]["servable_version"] == 3
     again.close()
     bob_again.close()
+
+
+SLEEPER = "import time\n\ndef sleeps(x):\n    time.sleep(x)\n    return x\n"
+
+
+def test_async_runs_survive_or_fail_cleanly_across_a_hub_kill(serve, tmp_path: Path) -> None:
+    from servertools import publish_and_wait, wait_for_task
+
+    from dlhub_sdk.models.servables.python import PythonStaticMethodModel
+
+    data = tmp_path / "hub"
+    url, process = serve(data, DLHUB_ENVIRONMENTS="shared")
+    client = DLHubClient.login("frank", PASSWORD, base_url=url, register=True)
+    folder = tmp_path / "sleeper"
+    folder.mkdir()
+    (folder / "sleeper.py").write_text(SLEEPER)
+    model = PythonStaticMethodModel.create_model("sleeper", "sleeps").add_file(
+        str(folder / "sleeper.py")
+    )
+    model.set_inputs("number", "seconds").set_outputs("number", "seconds")
+    publish_and_wait(client, model.set_title("Sleeper").set_name("sleeper"))
+
+    finished = client.run("frank/sleeper", 0, asynchronous=True, async_wait=0.05)
+    assert finished.result(timeout=60) == 0
+    in_flight = client.run("frank/sleeper", 60, asynchronous=True, async_wait=0.05)
+    deadline = time.monotonic() + 30
+    while client.get_task_status(in_flight.task_id)["status"] != "running":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.05)
+
+    in_flight.cancel()
+    token = client._token
+    client.close()
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    url, _ = serve(data, DLHUB_ENVIRONMENTS="shared")  # a new port: the stored login does not apply
+    client = DLHubClient(base_url=url, token=token)
+
+    status = wait_for_task(client, in_flight.task_id, timeout=10)
+    assert status["status"] == "failed"
+    assert "hub stopped" in status["steps"][0]["log"]
+    assert client.get_result(finished.task_id) == 0  # a finished result outlives the process
+    assert client.run("frank/sleeper", 0) == 0
+    client.close()
