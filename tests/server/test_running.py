@@ -210,3 +210,39 @@ def test_anonymous_callers_must_log_in_to_run(running: DLHubClient) -> None:
     anonymous = DLHubClient(anonymous=True, http_client=running._hub._client)
     with pytest.raises(AuthenticationError, match="log in"):
         anonymous.run("carol/numpy_max", [[1.0]])
+
+
+def test_input_size_and_call_rate_limits(make_http: Callable[..., httpx.Client]) -> None:
+    from dlhub_sdk.exceptions import PayloadTooLarge, RateLimited
+
+    http = make_http(max_input_bytes=4096, runs_per_second=2)
+    client = DLHubClient.login("judy", PASSWORD, register=True, http_client=http)
+    publish_and_wait(client, numpy_max())
+    with pytest.raises(PayloadTooLarge, match="DLHUB_MAX_INPUT_BYTES"):
+        client.run("judy/numpy_max", np.zeros((100, 100)))
+    with pytest.raises(RateLimited, match="calls per second") as info:
+        for _ in range(10):
+            client.run("judy/numpy_max", [[1.0]])
+    assert info.value.status_code == 429
+
+
+def test_curl_users_send_and_receive_json(running: DLHubClient) -> None:
+    publish_and_wait(running, numpy_max())
+    http = running._hub._client
+    answer = http.post(
+        "/api/v1/servables/carol/numpy_max/run",
+        json={"inputs": [[1, 5], [3, 2]], "parameters": {"axis": 1}},
+        headers={"Authorization": f"Bearer {running._token}"},
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["success"] is True
+    from dlhub_runtime.codec import from_json
+
+    np.testing.assert_array_equal(from_json(body["output"]), [5, 3])
+    bad = http.post(
+        "/api/v1/servables/carol/numpy_max/run",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {running._token}", "Content-Type": "application/json"},
+    )
+    assert bad.status_code == 400 and "cannot be read" in bad.json()["error"]["message"]
