@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from dlhub_runtime.codec import decode, encode
 from dlhub_sdk.models._requirements import pip_spec
+from dlhub_server._cache import TTLCache
 from dlhub_server.errors import BadRequest, InvalidInput, NotFound, RateLimited
 from dlhub_server.execution.environments import (
     Environment,
@@ -158,7 +159,12 @@ class ExecutionService:
         )
         self._environments: dict[str, Environment] = {}
         self._environment_lock = threading.Lock()
+        # (caller, owner, name, version) -> the version to run; emptied by any registry change
+        self._resolved: TTLCache[
+            tuple[Any, ...], tuple[str, str, dict[str, Any], dict[str, str]]
+        ] = TTLCache(2.0)
         hub.events.on_published(self._published)
+        hub.events.on_edited(self._forget)
         hub.events.on_deleted(self._deleted)
 
     # ------------------------------------------------------------------ lifecycle
@@ -194,7 +200,11 @@ class ExecutionService:
         self.executor.close()
 
     # ------------------------------------------------------------------ publication
+    def _forget(self, session: Session, version: ServableVersion, task: Task | None) -> None:
+        event.listen(session, "after_commit", lambda _: self._resolved.clear(), once=True)
+
     def _published(self, session: Session, version: ServableVersion, task: Task | None) -> None:
+        self._forget(session, version, task)
         if version.kind != "servable":
             if task is not None:
                 update_step(
@@ -210,6 +220,7 @@ class ExecutionService:
         )
 
     def _deleted(self, session: Session, version: ServableVersion, task: Task | None) -> None:
+        self._forget(session, version, task)
         version_id = version.id
         event.listen(session, "after_commit", lambda _: self.executor.evict(version_id), once=True)
 

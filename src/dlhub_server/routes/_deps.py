@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from dlhub_server.accounts import group_names
 from dlhub_server.auth import user_for_token
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     """The hub this app serves."""
     hub: Hub = request.app.state.hub
     return hub
@@ -58,7 +59,7 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def get_caller(request: Request, hub: CurrentHub) -> Caller:
+async def get_caller(request: Request, hub: CurrentHub) -> Caller:
     """The caller: anonymous without a token, the token's user with a valid one.
 
     Raises:
@@ -67,13 +68,19 @@ def get_caller(request: Request, hub: CurrentHub) -> Caller:
     text = _bearer(request)
     if text is None:
         return Caller(ANONYMOUS)
+    # Checked against the registry on every request, so a revocation or a disabled
+    # account (even by `dlhub users disable` in another process) takes effect at once.
+    return await run_in_threadpool(_caller_from_registry, hub, text)
+
+
+def _caller_from_registry(hub: Hub, text: str) -> Caller:
     with hub.transaction() as session:
         user, token = user_for_token(session, text)
         viewer = Viewer(user.id, user.username, frozenset(group_names(session, user)))
         return Caller(viewer, token.id)
 
 
-def get_signed_in_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def get_signed_in_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     """The caller, who must have sent a valid token.
 
     Raises:

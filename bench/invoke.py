@@ -1,0 +1,168 @@
+"""Invocation benchmark: how fast ``client.run`` is against a real hub, next to the in-process call.
+
+Starts ``dlhub serve`` on a free port with a temporary data folder, publishes a
+no-op function and a scikit-learn classifier (trained here on iris-like data),
+then prints for each:
+
+- p50 / p99 latency of ``client.run`` called sequentially,
+- calls per second with 16 concurrent callers (threads, one client each),
+- the in-process call (the physical limit) for comparison.
+
+Usage: ``python bench/invoke.py [--calls 2000] [--concurrency 16] [--isolated]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+NOOP = "def noop(x):\n    return x\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_hub(data: Path, isolated: bool) -> tuple[str, subprocess.Popen[bytes]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DLHUB_ENVIRONMENTS": "isolated" if isolated else "shared",
+        "DLHUB_RUNS_PER_SECOND": "100000",
+        "DLHUB_WORKERS_PER_SERVABLE": "2",
+    }
+    log = open(data.parent / "hub.log", "wb")  # noqa: SIM115 (the child keeps it open)
+    command = [sys.executable, "-m", "dlhub_cli.main", "serve", "--port", str(port), "--data-dir", str(data)]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/api/v1/info", timeout=1).status_code == 200:
+                return url, process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"the hub did not start; see {data.parent / 'hub.log'}")
+
+
+def _publish(client: Any, model: Any) -> None:
+    task = client.publish_servable(model)
+    while (status := client.get_task_status(task))["status"] in ("pending", "running"):
+        time.sleep(0.1)
+    if status["status"] != "succeeded":
+        raise SystemExit(f"publication failed: {status['steps']}")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _sequential(call: Callable[[], Any], count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _concurrent(make_call: Callable[[], Callable[[], Any]], callers: int, seconds: float) -> float:
+    done = [0] * callers
+    stop = time.monotonic() + seconds
+
+    def work(index: int) -> None:
+        call = make_call()
+        while time.monotonic() < stop:
+            call()
+            done[index] += 1
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(callers)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000, help="sequential calls per servable")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent callers")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the concurrent phase")
+    parser.add_argument("--isolated", action="store_true", help="isolated uv environments (default: shared)")
+    args = parser.parse_args()
+
+    from sklearn.linear_model import LogisticRegression
+
+    from dlhub_sdk.client import DLHubClient
+    from dlhub_sdk.models.servables.python import PythonStaticMethodModel
+    from dlhub_sdk.models.servables.sklearn import ScikitLearnModel
+
+    work = Path(tempfile.mkdtemp(prefix="dlhub-bench-"))
+    os.environ["HOME"] = str(work / "home")
+    url, process = _start_hub(work / "hub", args.isolated)
+    try:
+        client = DLHubClient.login("bench", "bench password 123", base_url=url, register=True)
+        (work / "noop.py").write_text(NOOP)
+        noop = PythonStaticMethodModel.create_model("noop", "noop").add_file(str(work / "noop.py"))
+        noop.set_inputs("number", "x").set_outputs("number", "x").set_title("No-op").set_name("noop")
+        _publish(client, noop)
+
+        rng = np.random.default_rng(0)
+        X = np.concatenate([c + 0.3 * rng.standard_normal((50, 4)) for c in ([5, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3, 5.6, 2])])
+        estimator = LogisticRegression(max_iter=500).fit(X, np.repeat(np.arange(3), 50))
+        with open(work / "model.pkl", "wb") as fp:
+            pickle.dump(estimator, fp)
+        sk = ScikitLearnModel.create_model(str(work / "model.pkl"), n_input_columns=4, classes=3)
+        sk.add_requirement("numpy", "detect")
+        _publish(client, sk.set_title("Iris").set_name("iris"))
+
+        sample = X[:1]
+        cases = {
+            "no-op": ("bench/noop", 1.0, lambda: (lambda x: x)(1.0)),
+            "sklearn predict_proba (1x4)": ("bench/iris", sample, lambda: estimator.predict_proba(sample)),
+        }
+        print(f"# DLHub invocation benchmark, {time.strftime('%Y-%m-%d')}, {platform.node()}: "
+              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+              f"{'isolated' if args.isolated else 'shared'} environments")
+        print("| servable | client.run p50 | p99 | calls/s, 16 callers | in-process p50 |")
+        print("|---|---|---|---|---|")
+        for label, (name, value, local) in cases.items():
+            client.run(name, value)  # warm
+            remote = _sequential(lambda: client.run(name, value), args.calls)
+            local_times = _sequential(local, args.calls)
+
+            def make_call() -> Callable[[], Any]:
+                own = DLHubClient(base_url=url, token=client._token)
+                return lambda: own.run(name, value)
+
+            rate = _concurrent(make_call, args.concurrency, args.seconds)
+            print(
+                f"| {label} | {statistics.median(remote) * 1e3:.2f} ms | {_percentile(remote, 0.99) * 1e3:.2f} ms "
+                f"| {rate:.0f} | {statistics.median(local_times) * 1e6:.1f} µs |"
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
