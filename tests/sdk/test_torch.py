@@ -122,7 +122,9 @@ def test_manual_example(reference_validate) -> None:
     assert doc["servable"]["model_summary"] == str(model)
     assert doc["servable"]["options"] == {"torchscript": False}
     assert doc["dlhub"]["files"] == {"model": "model.pt", "other": ["Net.py"]}
-    assert doc["dlhub"]["dependencies"] == {"python": {"torch": str(torch.__version__)}}
+    assert doc["dlhub"]["dependencies"] == {
+        "python": {"torch": str(torch.__version__), "numpy": np.__version__}
+    }
     reference_validate(doc)
 
 

@@ -88,6 +88,8 @@ class TorchModel(BasePythonServableModel):
         model.servable.model_type = "Deep NN"
         model.servable.options = {"torchscript": torchscript}
         model.add_requirement("torch", str(torch.__version__))
+        # arrays reach the model and leave it as numpy arrays, which torch does not require
+        model.add_requirement("numpy", "detect")
         return model
 
     def format_layer_spec(
