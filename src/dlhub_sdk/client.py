@@ -30,6 +30,7 @@ import httpx
 from dlhub_sdk import _credentials
 from dlhub_sdk._http import HubSession
 from dlhub_sdk._running import FuncXCompatibility, RunningMixin
+from dlhub_sdk._searching import SearchingMixin
 from dlhub_sdk.exceptions import (
     AuthenticationError,
     BadRequest,
@@ -103,7 +104,7 @@ class _ProgressFile:
         return self._file.fileno()
 
 
-class DLHubClient(RunningMixin):
+class DLHubClient(RunningMixin, SearchingMixin):
     """Main class for interacting with a DLHub hub.
 
     Holds helper operations for the common tasks: :meth:`publish_servable`,

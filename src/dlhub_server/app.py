@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from dlhub_server.discovery import keep_index_current
 from dlhub_server.errors import install_error_handlers
 from dlhub_server.execution.service import ExecutionService
 from dlhub_server.hub import Hub
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from dlhub_sdk.version import __version__
 
     hub = Hub.open(settings or Settings.from_env())
+    keep_index_current(hub.events)
     execution = ExecutionService(hub)
     execution.start()
 

@@ -16,10 +16,16 @@ def test_migrations_match_the_tables(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/registry.sqlite3")
     migrate(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # the search index's tables are made with raw DDL (FTS5) by migration 0003
+        def ours(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+            return not (type_ in ("table", "index") and str(name).startswith("search_"))
+
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": ours}
+        )
         assert compare_metadata(context, Base.metadata) == []
         assert (
-            connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
+            connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
         )
     engine.dispose()
 
