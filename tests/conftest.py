@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Before anything can import TensorFlow, whose own SQLite lacks FTS5 (see dlhub_server).
+import sqlite3  # noqa: F401  # isort: skip
 import json
 import os
 from pathlib import Path
@@ -60,7 +62,9 @@ def reference_validate() -> Any:
         pytest.skip("reference schemas not found beside the repository")
     from dlhub_sdk.utils.schemas import validate_against_dlhub_schema
 
-    def validate(document: dict[str, Any], schema_name: str = "servable", ours: bool = True) -> None:
+    def validate(
+        document: dict[str, Any], schema_name: str = "servable", ours: bool = True
+    ) -> None:
         if ours:
             validate_against_dlhub_schema(document, schema_name)
         errors = sorted(_reference_validator(schema_name).iter_errors(document), key=str)

@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+# The system's SQLite (with FTS5, which search needs) must be loaded before any ML
+# framework: TensorFlow carries its own SQLite without FTS5, and whichever library
+# a process loads first is the one sqlite3 binds to.
+import sqlite3  # noqa: F401
 from typing import Any
 
 __all__ = ["Settings", "create_app"]
