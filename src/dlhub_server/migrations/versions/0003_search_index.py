@@ -16,9 +16,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from dlhub_server.search import create_search_schema
+    import json
 
-    create_search_schema(op.get_bind())
+    import sqlalchemy as sa
+
+    from dlhub_server.search import create_search_schema, index_version
+
+    connection = op.get_bind()
+    create_search_schema(connection)
+    # index what was published before the index existed
+    for (document,) in connection.execute(sa.text("select document from servable_versions")):
+        index_version(connection, json.loads(document) if isinstance(document, str) else document)
 
 
 def downgrade() -> None:
