@@ -49,7 +49,16 @@ def _start_hub(data: Path, isolated: bool) -> tuple[str, subprocess.Popen[bytes]
         "DLHUB_WORKERS_PER_SERVABLE": "2",
     }
     log = open(data.parent / "hub.log", "wb")  # noqa: SIM115 (the child keeps it open)
-    command = [sys.executable, "-m", "dlhub_cli.main", "serve", "--port", str(port), "--data-dir", str(data)]
+    command = [
+        sys.executable,
+        "-m",
+        "dlhub_cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data),
+    ]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -106,8 +115,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="sequential calls per servable")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent callers")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of the concurrent phase")
-    parser.add_argument("--isolated", action="store_true", help="isolated uv environments (default: shared)")
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="length of the concurrent phase"
+    )
+    parser.add_argument(
+        "--isolated", action="store_true", help="isolated uv environments (default: shared)"
+    )
     args = parser.parse_args()
 
     from sklearn.linear_model import LogisticRegression
@@ -123,11 +136,18 @@ def main() -> None:
         client = DLHubClient.login("bench", "bench password 123", base_url=url, register=True)
         (work / "noop.py").write_text(NOOP)
         noop = PythonStaticMethodModel.create_model("noop", "noop").add_file(str(work / "noop.py"))
-        noop.set_inputs("number", "x").set_outputs("number", "x").set_title("No-op").set_name("noop")
+        noop.set_inputs("number", "x").set_outputs("number", "x").set_title("No-op").set_name(
+            "noop"
+        )
         _publish(client, noop)
 
         rng = np.random.default_rng(0)
-        X = np.concatenate([c + 0.3 * rng.standard_normal((50, 4)) for c in ([5, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3, 5.6, 2])])
+        X = np.concatenate(
+            [
+                c + 0.3 * rng.standard_normal((50, 4))
+                for c in ([5, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3, 5.6, 2])
+            ]
+        )
         estimator = LogisticRegression(max_iter=500).fit(X, np.repeat(np.arange(3), 50))
         with open(work / "model.pkl", "wb") as fp:
             pickle.dump(estimator, fp)
@@ -138,19 +158,25 @@ def main() -> None:
         sample = X[:1]
         cases = {
             "no-op": ("bench/noop", 1.0, lambda: (lambda x: x)(1.0)),
-            "sklearn predict_proba (1x4)": ("bench/iris", sample, lambda: estimator.predict_proba(sample)),
+            "sklearn predict_proba (1x4)": (
+                "bench/iris",
+                sample,
+                lambda: estimator.predict_proba(sample),
+            ),
         }
-        print(f"# DLHub invocation benchmark, {time.strftime('%Y-%m-%d')}, {platform.node()}: "
-              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-              f"{'isolated' if args.isolated else 'shared'} environments")
+        print(
+            f"# DLHub invocation benchmark, {time.strftime('%Y-%m-%d')}, {platform.node()}: "
+            f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{'isolated' if args.isolated else 'shared'} environments"
+        )
         print("| servable | client.run p50 | p99 | calls/s, 16 callers | in-process p50 |")
         print("|---|---|---|---|---|")
         for label, (name, value, local) in cases.items():
             client.run(name, value)  # warm
-            remote = _sequential(lambda: client.run(name, value), args.calls)
+            remote = _sequential(lambda name=name, value=value: client.run(name, value), args.calls)
             local_times = _sequential(local, args.calls)
 
-            def make_call() -> Callable[[], Any]:
+            def make_call(name: str = name, value: Any = value) -> Callable[[], Any]:
                 own = DLHubClient(base_url=url, token=client._token)
                 return lambda: own.run(name, value)
 

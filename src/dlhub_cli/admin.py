@@ -45,7 +45,14 @@ def _read_password(from_stdin: bool) -> str:
 
 @click.group()
 def users() -> None:
-    """Manage the hub's accounts."""
+    """Manage the hub's accounts (run where the hub's data is).
+
+    \b
+    Examples:
+        dlhub users add alice              # asks for her password
+        dlhub users list
+        dlhub users disable alice
+    """
 
 
 @users.command("add")
@@ -55,7 +62,13 @@ def users() -> None:
 )
 @data_dir_option
 def add_user(name: str, password_stdin: bool, data_dir: Path | None) -> None:
-    """Create the account NAME (asks for its password)."""
+    """Create the account NAME (asks for its password).
+
+    \b
+    Examples:
+        dlhub users add alice
+        echo "$PASSWORD" | dlhub users add alice --password-stdin
+    """
     from dlhub_server.accounts import create_user
 
     password = _read_password(password_stdin)
@@ -67,7 +80,12 @@ def add_user(name: str, password_stdin: bool, data_dir: Path | None) -> None:
 @users.command("list")
 @data_dir_option
 def list_users(data_dir: Path | None) -> None:
-    """List the accounts."""
+    """List the accounts: name, state and creation date.
+
+    \b
+    Example:
+        dlhub users list --data-dir /srv/dlhub
+    """
     from dlhub_server.accounts import list_users as all_users
 
     with _registry(data_dir) as session:
@@ -80,7 +98,12 @@ def list_users(data_dir: Path | None) -> None:
 @click.argument("name")
 @data_dir_option
 def disable_user(name: str, data_dir: Path | None) -> None:
-    """Disable the account NAME and revoke its tokens."""
+    """Disable the account NAME and revoke its tokens.
+
+    \b
+    Example:
+        dlhub users disable alice
+    """
     from dlhub_server.accounts import disable_user as disable
 
     with _registry(data_dir) as session:
@@ -90,14 +113,25 @@ def disable_user(name: str, data_dir: Path | None) -> None:
 
 @click.group()
 def groups() -> None:
-    """Manage the hub's groups (for sharing servables with set_visibility(groups=...))."""
+    """Manage the hub's groups (for sharing servables with set_visibility(groups=...)).
+
+    \b
+    Examples:
+        dlhub groups add chemists
+        dlhub groups add-member chemists alice
+    """
 
 
 @groups.command("add")
 @click.argument("name")
 @data_dir_option
 def add_group(name: str, data_dir: Path | None) -> None:
-    """Create the group NAME."""
+    """Create the group NAME.
+
+    \b
+    Example:
+        dlhub groups add chemists
+    """
     from dlhub_server.accounts import create_group
 
     with _registry(data_dir) as session:
@@ -110,7 +144,12 @@ def add_group(name: str, data_dir: Path | None) -> None:
 @click.argument("user")
 @data_dir_option
 def add_member(group: str, user: str, data_dir: Path | None) -> None:
-    """Add USER to GROUP."""
+    """Add USER to GROUP.
+
+    \b
+    Example:
+        dlhub groups add-member chemists alice
+    """
     from dlhub_server.accounts import add_group_member
 
     with _registry(data_dir) as session:

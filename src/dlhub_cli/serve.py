@@ -19,6 +19,11 @@ def serve(host: str, port: int, data_dir: Path | None) -> None:
     """Run the hub: the REST API under /api/v1 (docs at /docs).
 
     Every setting is a DLHUB_* environment variable (see docs/settings.md).
+
+    \b
+    Examples:
+        dlhub serve                                   # http://127.0.0.1:5000, data in ~/.dlhub/server
+        dlhub serve --host 0.0.0.0 --port 8080 --data-dir /srv/dlhub
     """
     import uvicorn
 
