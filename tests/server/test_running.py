@@ -167,6 +167,9 @@ def test_run_serial_and_a_pipeline(running: DLHubClient, tmp_path: Path) -> None
     pipeline.add_step("carol/scaler", "times three", parameters={"factor": 3.0})
     publish_and_wait(running, pipeline)
     np.testing.assert_array_equal(running.run("carol/max_scale", x), np.max(x, axis=0) * 3.0)
+    # the caller's parameters go to the last step only (numpy's max knows no "factor")
+    scaled = running.run("carol/max_scale", x, parameters={"factor": 10.0})
+    np.testing.assert_array_equal(scaled, np.max(x, axis=0) * 10.0)
 
 
 def test_private_servables_cannot_be_run_by_others(

@@ -355,9 +355,11 @@ class ExecutionService:
             name = step.get("name")
             if not owner or not name:
                 owner, name, _ = parse_name(str(step.get("servable", "")))
+            # the caller's parameters are for the last step; earlier ones keep their defaults
+            last = number == len(steps)
             parameters = {
                 **(step.get("parameters") or {}),
-                **(request.parameters or {} if number == len(steps) else {}),
+                **((request.parameters or {}) if last else {}),
             }
             outcome = self.run(
                 viewer,
