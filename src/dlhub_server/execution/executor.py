@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dlhub_runtime.errors import ServableLoadError, WorkerCrashed, WorkerTimeout
+from dlhub_runtime.errors import ServableLoadError, WorkerCrashed, WorkerTimeout, describe_exit
 from dlhub_runtime.process import WorkerProcess, runtime_path
 from dlhub_server.execution.environments import Environment
 from dlhub_server.execution.isolation import WorkerIdentity, sandbox_config
@@ -84,21 +84,18 @@ class _Pool:
 
 
 def _describe_exit(returncode: int | None, memory_bytes: int | None) -> str:
+    """The runtime's words for the exit, with what it most likely means for a servable."""
     if returncode is None:
         return "the worker stopped answering"
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        text = f"killed by {name}"
-        if -returncode == signal.SIGKILL:
-            limit = f" (limit {memory_bytes // 2**20} MiB)" if memory_bytes else ""
-            text += f": most likely it ran out of memory{limit}"
-        elif -returncode == signal.SIGSEGV:
-            text += ": the servable's code crashed (segmentation fault)"
-        return text
-    return f"exited with code {returncode}"
+    if returncode >= 0:
+        return f"exited with code {returncode}"
+    text = describe_exit(returncode)
+    if -returncode == signal.SIGKILL:
+        limit = f" (limit {memory_bytes // 2**20} MiB)" if memory_bytes else ""
+        text += f": most likely it ran out of memory{limit}"
+    elif -returncode == signal.SIGSEGV:
+        text += ": the servable's code crashed (segmentation fault)"
+    return text
 
 
 class LocalExecutor:
@@ -121,6 +118,8 @@ class LocalExecutor:
         limits: ExecutorLimits | None = None,
     ) -> None:
         self.work_root = Path(work_root)
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        self.work_root.chmod(0o755)  # workers (another user) pass through it to their own folder
         self.open_blob = open_blob
         self.private = [Path(p) for p in private]
         self.identity = identity
@@ -311,6 +310,7 @@ class LocalExecutor:
         staging = folder.with_name(f"files.{os.getpid()}.{threading.get_ident()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        staging.parent.chmod(0o755)  # the version's folder: the worker user passes through it
         for relative, sha256 in target.files.items():
             destination = staging / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -332,8 +332,6 @@ class LocalExecutor:
             serial = self._serial
         cwd = self.work_root / target.version_id / f"worker-{serial}"
         cwd.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.work_root, 0o755)
-        os.chmod(self.work_root / target.version_id, 0o755)
         if self.identity is not None:
             os.chown(cwd, self.identity.uid, self.identity.gid)
         env = target.environment
