@@ -17,10 +17,7 @@ import argparse
 import os
 import pickle
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,46 +25,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
+
+from dlhub_server.local import LocalHub, start_hub
 
 NOOP = "def noop(x):\n    return x\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_hub(data: Path, isolated: bool) -> tuple[str, subprocess.Popen[bytes]]:
-    port = _free_port()
-    env = {
-        **os.environ,
+def _start_hub(data: Path, isolated: bool) -> LocalHub:
+    environment = {
         "DLHUB_ENVIRONMENTS": "isolated" if isolated else "shared",
         "DLHUB_RUNS_PER_SECOND": "100000",
         "DLHUB_WORKERS_PER_SERVABLE": "2",
     }
-    log = open(data.parent / "hub.log", "wb")  # noqa: SIM115 (the child keeps it open)
-    command = [
-        sys.executable,
-        "-m",
-        "dlhub_cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data),
-    ]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/api/v1/info", timeout=1).status_code == 200:
-                return url, process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"the hub did not start; see {data.parent / 'hub.log'}")
+    return start_hub(data, environment=environment, log=data.parent / "hub.log")
 
 
 def _publish(client: Any, model: Any) -> None:
@@ -131,7 +102,8 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="dlhub-bench-"))
     os.environ["HOME"] = str(work / "home")
-    url, process = _start_hub(work / "hub", args.isolated)
+    hub = _start_hub(work / "hub", args.isolated)
+    url = hub.url
     try:
         client = DLHubClient.login("bench", "bench password 123", base_url=url, register=True)
         (work / "noop.py").write_text(NOOP)
@@ -186,8 +158,7 @@ def main() -> None:
                 f"| {rate:.0f} | {statistics.median(local_times) * 1e6:.1f} µs |"
             )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        hub.stop()
 
 
 if __name__ == "__main__":

@@ -17,15 +17,15 @@ import os
 import pickle
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
+
+from dlhub_server.local import HubStartError, start_hub
 
 EXAMPLE_CLASS = """
 class ExampleClass:
@@ -56,31 +56,6 @@ class Net(nn.Module):
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _start_hub(port: int, data: Path, environments: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DLHUB_ENVIRONMENTS": environments}
-    log = open(data / "hub.log", "wb")  # noqa: SIM115 (the hub keeps writing to it)
-    command = [
-        sys.executable,
-        "-m",
-        "dlhub_cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data / "hub"),
-    ]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    for _ in range(600):
-        if process.poll() is not None:
-            raise SystemExit(f"the hub exited; see {data / 'hub.log'}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/info", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit(f"the hub did not start within a minute; see {data / 'hub.log'}")
 
 
 def _iris_like() -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +182,11 @@ def main() -> None:
     print(
         f"starting the hub at {url} (data in {data}, {args.environments} environments)", flush=True
     )
-    hub = _start_hub(port, data, args.environments)
+    environment = {"DLHUB_ENVIRONMENTS": args.environments}
+    try:
+        hub = start_hub(data / "hub", port=port, environment=environment, log=data / "hub.log")
+    except HubStartError as exc:
+        raise SystemExit(str(exc)) from None
     try:
         from dlhub_sdk.client import DLHubClient
 
@@ -241,8 +220,7 @@ def main() -> None:
             print("the hub keeps serving; press Ctrl-C to stop it")
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:
-        hub.terminate()
-        hub.wait(timeout=30)
+        hub.stop()
 
 
 if __name__ == "__main__":

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from click.testing import CliRunner, Result
 
 from dlhub_cli._context import CliContext
 from dlhub_cli.main import main
 from dlhub_sdk.client import DLHubClient
+from dlhub_server.local import start_hub
 
 PASSWORD = "correct horse battery"
 
@@ -47,13 +43,6 @@ def hub_in_process(data_dir: Path, **changes: Any) -> Iterator[Hub]:
     settings = Settings.from_env(data_dir=data_dir, **options)
     with starlette_test_client()(create_app(settings)) as http:
         yield Hub(http, settings)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (for "the hub is down")."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -152,41 +141,19 @@ def served_hub(folder: Path, **environment: str) -> Iterator[str]:
     isolated environments would download packages, and the tests talk only to 127.0.0.1.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = folder / "serve.log"
     settings = {
         "HOME": str(folder),
         "DLHUB_ENVIRONMENTS": "shared",
         "DLHUB_WARM_ON_PUBLISH": "false",
         **environment,
     }
-    command = [dlhub_executable(), "serve", "--port", str(port), "--data-dir", str(folder / "data")]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **settings}
-        )
+    hub = start_hub(
+        folder / "data",
+        environment=settings,
+        log=folder / "serve.log",
+        command=[dlhub_executable()],
+    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"dlhub serve exited with {process.returncode}:\n{log.read_text()}"
-                )
-            try:
-                if httpx.get(f"{url}/api/v1/info", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"dlhub serve did not answer in 60 s:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield url
+        yield hub.url
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+        hub.stop()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from clitools import PASSWORD, free_port, one_error_line
+from clitools import PASSWORD, one_error_line
 
 from dlhub_sdk import _credentials
 from dlhub_sdk.client import DLHubClient
+from dlhub_server.local import free_port
 
 
 def test_register_then_whoami_then_logout(hub, cli) -> None:

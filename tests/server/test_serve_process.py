@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,30 +16,9 @@ from servertools import PASSWORD, sha256
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.exceptions import ServableNotFound
+from dlhub_server.local import start_hub
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_responds(
-    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"dlhub serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/api/v1/info", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"dlhub serve did not answer within {timeout} s:\n{log.read_text()}")
 
 
 @pytest.fixture
@@ -50,28 +27,11 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., tuple[str, subprocess.Popen[
     started: list[subprocess.Popen[bytes]] = []
 
     def start(data_dir: Path, **environment: str) -> tuple[str, subprocess.Popen[bytes]]:
-        port = _free_port()
-        log = tmp_path / f"serve-{port}.log"
-        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "dlhub_cli.main",
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--data-dir",
-                    str(data_dir),
-                ],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **environment},
-            )
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_responds(url, process, log)
-        return url, process
+        hub = start_hub(
+            data_dir, environment=environment, log=tmp_path / f"serve-{len(started)}.log"
+        )
+        started.append(hub.process)
+        return hub.url, hub.process
 
     yield start
     for process in started:
