@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from dlhub_server.discovery import keep_index_current
 from dlhub_server.errors import install_error_handlers
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        execution.close()
+        # stopping workers waits on their pipes: not on the event loop's thread
+        await run_in_threadpool(execution.close)
         hub.close()
 
     app = FastAPI(
