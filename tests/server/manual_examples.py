@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 from dlhub_sdk.models.servables.python import PythonClassMethodModel, PythonStaticMethodModel
 
@@ -54,3 +55,13 @@ def class_method(folder: Path, a: int = 1, name: str = "example_class") -> Pytho
     model.set_outputs("float", "Output value")
     model.add_file(str(source))
     return model.set_title("Example class").set_name(name)
+
+
+def iris_like(seed: int = 0) -> tuple[Any, Any]:
+    """Sixty iris-like records (4 features, 3 classes) drawn around three centres."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centres = np.array([[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]])
+    X = np.concatenate([c + 0.3 * rng.standard_normal((20, 4)) for c in centres])
+    return X.astype(np.float32), np.repeat(np.arange(3), 20)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from manual_examples import iris_like
 
 from dlhub_sdk.client import DLHubClient
 
@@ -51,18 +52,11 @@ def _common_root(paths: set[str]) -> str:
     return os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
 
 
-def _iris_like(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = np.array([[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]])
-    X = np.concatenate([c + 0.3 * rng.standard_normal((20, 4)) for c in centres])
-    return X.astype(np.float32), np.repeat(np.arange(3), 20)
-
-
 def test_sklearn(alice: DLHubClient, bob: DLHubClient, tmp_path: Path) -> None:
     ScikitLearnModel = _model_class("sklearn", "ScikitLearnModel")
     from sklearn.linear_model import LogisticRegression
 
-    X, y = _iris_like()
+    X, y = iris_like()
     for client, user in ((alice, "alice"), (bob, "bob")):
         path = tmp_path / user / "model.pkl"
         path.parent.mkdir()

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from manual_examples import iris_like
 from servertools import PASSWORD, publish_and_wait
 
 from dlhub_sdk.client import DLHubClient
@@ -23,13 +24,6 @@ pytestmark = pytest.mark.slow
 def client(make_http: Callable[..., httpx.Client]) -> DLHubClient:
     http = make_http(warm_on_publish=True)
     return DLHubClient.login("grace", PASSWORD, register=True, http_client=http)
-
-
-def _iris_like(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = np.array([[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]])
-    X = np.concatenate([c + 0.3 * rng.standard_normal((20, 4)) for c in centres])
-    return X.astype(np.float32), np.repeat(np.arange(3), 20)
 
 
 def _exercise(
@@ -52,7 +46,7 @@ def test_sklearn(client: DLHubClient, tmp_path: Path) -> None:
 
     from dlhub_sdk.models.servables.sklearn import ScikitLearnModel
 
-    X, y = _iris_like()
+    X, y = iris_like()
     estimator = LogisticRegression(max_iter=500).fit(X, y)
     with open(tmp_path / "model.pkl", "wb") as fp:
         pickle.dump(estimator, fp)
@@ -87,7 +81,7 @@ def test_torch(client: DLHubClient, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     model = TorchModel.create_model(str(tmp_path / "model.pt"), (None, 4), (None, 3))
     model.add_file(str(tmp_path / "tiny_net.py"))
     publish_and_wait(client, model.set_title("Tiny net").set_name("tiny_net"))
-    X, _ = _iris_like(1)
+    X, _ = iris_like(1)
     with torch.no_grad():
         expected = net(torch.from_numpy(X[:4])).numpy()
     _exercise(client, "grace/tiny_net", X[:4], expected, X[:4, :2])
