@@ -6,10 +6,14 @@ import collections
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlhub_sdk.exceptions import DLHubError, ServableError
+
+if TYPE_CHECKING:
+    from dlhub_sdk.utils.futures import DLHubFuture
 
 __all__ = ["FuncXCompatibility", "RunningMixin", "TaskNotFinished"]
 
@@ -84,6 +88,7 @@ class RunningMixin:
     describe_servable: Callable[[str], dict[str, Any]]
     _fx_client: FuncXCompatibility
     _documents: dict[str, dict[str, Any]]
+    _futures: weakref.WeakSet[DLHubFuture]
 
     def clear_funcx_cache(self, servable: str | None = None) -> None:
         """Forget the cached descriptions used for validating inputs (one servable, or all)."""
@@ -176,8 +181,9 @@ class RunningMixin:
             from dlhub_sdk.utils.futures import DLHubFuture
 
             _, answer = self._post_run(name, {**body, "asynchronous": True}, None)
-            task_id = str(answer["task_id"])
-            return DLHubFuture(task_id, self._poll_run, async_wait)
+            future = DLHubFuture(str(answer["task_id"]), self._poll_run, async_wait)
+            self._futures.add(future)  # close() stops its watcher
+            return future
         if timeout is not None:
             body["timeout"] = timeout
         http_timeout = None if timeout is None else timeout + 30

@@ -21,15 +21,17 @@ import os
 import subprocess
 import sys
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import InvalidStateError
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
 from dlhub_sdk import _credentials
 from dlhub_sdk._http import HubSession
-from dlhub_sdk._running import FuncXCompatibility, RunningMixin
+from dlhub_sdk._running import FuncXCompatibility, RunningMixin, TaskNotFinished
 from dlhub_sdk._searching import SearchingMixin
 from dlhub_sdk.exceptions import (
     AuthenticationError,
@@ -38,6 +40,9 @@ from dlhub_sdk.exceptions import (
     PayloadTooLarge,
     RepositoryError,
 )
+
+if TYPE_CHECKING:
+    from dlhub_sdk.utils.futures import DLHubFuture
 
 __all__ = ["DEFAULT_URL", "DLHubClient", "parse_name"]
 
@@ -139,6 +144,7 @@ class DLHubClient(RunningMixin, SearchingMixin):
         self._token: str | None = None
         self._fx_client = FuncXCompatibility()
         self._documents: dict[str, dict[str, Any]] = {}
+        self._futures: weakref.WeakSet[DLHubFuture] = weakref.WeakSet()
         if anonymous:
             return
         if token is None and not force_login:
@@ -565,7 +571,22 @@ class DLHubClient(RunningMixin, SearchingMixin):
         return str(answer["task_id"])
 
     def close(self) -> None:
-        """Close the connections to the hub."""
+        """Stop watching asynchronous runs and close the connections to the hub.
+
+        The runs themselves go on at the hub; ``get_result(task_id)`` fetches them later.
+        """
+        for future in list(self._futures):
+            future.cancel()
+            if not future.done():
+                try:
+                    future.set_exception(
+                        TaskNotFinished(
+                            f"the client was closed before task {future.task_id} ended; "
+                            "get its result with get_result(task_id)"
+                        )
+                    )
+                except InvalidStateError:  # it ended just now
+                    pass
         self._hub.close()
 
     def __enter__(self) -> DLHubClient:

@@ -40,3 +40,31 @@ def test_future_reports_a_failing_poll() -> None:
 
     with pytest.raises(ConnectionError, match="hub gone"):
         DLHubFuture("t3", poll, async_wait=0.01).result(timeout=5)
+
+
+def test_first_poll_waits_and_cancel_sends_nothing_more() -> None:
+    polls: list[str] = []
+    future = DLHubFuture("t4", lambda task_id: polls.append(task_id), async_wait=0.5)
+    assert future.cancel() is False  # the run itself cannot be called back
+    assert polls == [] and not future.done()
+
+
+def test_cancel_returns_once_a_poll_in_flight_has_ended() -> None:
+    import threading
+    import time
+
+    started, release = threading.Event(), threading.Event()
+    polls: list[float] = []
+
+    def poll(task_id: str):
+        started.set()
+        release.wait(5)
+        polls.append(time.monotonic())
+
+    future = DLHubFuture("t5", poll, async_wait=0.01)
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    future.cancel()
+    assert len(polls) == 1  # the request on its way finished before cancel() returned
+    time.sleep(0.1)
+    assert len(polls) == 1  # and none followed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,6 +85,26 @@ def test_static_method_sync_debug_parameters_async_and_versions(running: DLHubCl
     np.testing.assert_array_equal(running.run("carol/numpy_max:1", x), np.max(x, axis=0))
     with pytest.raises(ServableNotFound):
         running.run("carol/numpy_max:9", x)
+
+
+def test_closing_the_client_stops_watching_its_runs(running: DLHubClient) -> None:
+    from dlhub_sdk._running import TaskNotFinished
+
+    publish_and_wait(running, numpy_max())
+    x = np.arange(4.0).reshape(2, 2)
+    future = running.run("carol/numpy_max", x, asynchronous=True, async_wait=60)
+    running.close()  # the watcher stops at once; the run goes on at the hub
+    with pytest.raises(TaskNotFinished, match=f"closed before task {future.task_id} ended"):
+        future.result(timeout=5)
+    again = DLHubClient(token=running._token, http_client=running._hub._client)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            np.testing.assert_array_equal(again.get_result(future.task_id), [2.0, 3.0])
+            break
+        except TaskNotFinished:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
 
 
 def test_validate_input_rejects_before_running(running: DLHubClient) -> None:

@@ -9,13 +9,17 @@ from typing import Any
 
 __all__ = ["DLHubFuture"]
 
+#: Most seconds ``cancel()`` waits for a status request already sent.
+_STOP_WAIT = 30.0
+
 
 class DLHubFuture(Future):  # type: ignore[type-arg]
     """The result of a servable run that is still going on.
 
     A :class:`concurrent.futures.Future`: ``result(timeout)`` waits for the
     output (raising the servable's error if it failed), ``done()`` asks without
-    waiting. A background thread polls the hub every ``async_wait`` seconds.
+    waiting. A background thread asks the hub every ``async_wait`` seconds, the
+    first time ``async_wait`` seconds after the run was submitted.
 
     Args:
         task_id: The run's task id at the hub.
@@ -39,7 +43,7 @@ class DLHubFuture(Future):  # type: ignore[type-arg]
         self._thread.start()
 
     def _watch(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self._async_wait):
             try:
                 outcome = self._poll(self.task_id)
             except Exception as exc:  # the hub could not be asked: that is the future's error
@@ -51,11 +55,17 @@ class DLHubFuture(Future):  # type: ignore[type-arg]
                 except Exception as exc:  # the servable's own error
                     self.set_exception(exc)
                 return
-            self._stop.wait(self._async_wait)
 
     def cancel(self) -> bool:
-        """Stop watching the task (the run itself goes on at the hub)."""
+        """Stop watching the task; the run itself goes on at the hub.
+
+        Returns once the watching thread has stopped (waiting for a status request
+        already on its way), so no request to the hub is left in flight.
+        Returns ``False``: a run cannot be called back.
+        """
         self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=_STOP_WAIT)
         return False
 
     def __repr__(self) -> str:
