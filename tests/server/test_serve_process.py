@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from manual_examples import class_method, numpy_max
-from servertools import PASSWORD, sha256
+from servertools import PASSWORD, sha256, wait_for_task
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.exceptions import ServableNotFound
@@ -42,13 +42,19 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., tuple[str, subprocess.Popen[
 
 def test_publish_describe_then_survive_a_kill(serve, tmp_path: Path) -> None:
     data = tmp_path / "hub-data"
-    url, process = serve(data, DLHUB_MAX_UPLOAD_BYTES="1000000")
+    url, process = serve(data, DLHUB_MAX_UPLOAD_BYTES="1000000", DLHUB_ENVIRONMENTS="shared")
 
     alice = DLHubClient.login("alice", PASSWORD, base_url=url, register=True)
     bob = DLHubClient.login("bob", PASSWORD, base_url=url, register=True)
     task_id = alice.publish_servable(class_method(tmp_path / "model", a=7))
-    alice.publish_servable(numpy_max("private").set_visibility(users=["alice"]))
-    alice.publish_servable(numpy_max("private").set_visibility(users=["alice"]))
+    private = [
+        alice.publish_servable(numpy_max("private").set_visibility(users=["alice"]))
+        for _ in range(2)
+    ]
+    # the environment build adds to the document: compare it once the builds are over
+    for task in [task_id, *private]:
+        status = wait_for_task(alice, task)
+        assert status["status"] == "succeeded", status["steps"]
     described = alice.describe_servable("alice/example_class")
     pickled = (tmp_path / "model" / "pickle.pkl").read_bytes()
     assert described["dlhub"]["file_hashes"]["pickle.pkl"] == sha256(pickled)
@@ -72,7 +78,7 @@ def test_publish_describe_then_survive_a_kill(serve, tmp_path: Path) -> None:
     alice.close()
     bob.close()
 
-    url, _ = serve(data)
+    url, _ = serve(data, DLHUB_ENVIRONMENTS="shared")
     again = DLHubClient(url, token=alice._token)  # tokens survive the restart
     assert again.get_username() == "alice"
     assert again.describe_servable("alice/example_class") == described
