@@ -6,7 +6,10 @@ then prints for each:
 
 - p50 / p99 latency of ``client.run`` called sequentially,
 - calls per second with 16 concurrent callers (threads, one client each),
-- the in-process call (the physical limit) for comparison.
+- the in-process call (the physical limit) for comparison;
+
+and the wire codec's round trip (encode + decode) of a 50 MiB array next to
+one copy of it in memory.
 
 Usage: ``python bench/invoke.py [--calls 2000] [--concurrency 16] [--isolated]``
 """
@@ -80,6 +83,18 @@ def _concurrent(make_call: Callable[[], Callable[[], Any]], callers: int, second
     for thread in threads:
         thread.join()
     return sum(done) / (time.monotonic() - started)
+
+
+def _codec_round_trip(repeats: int = 5) -> None:
+    from dlhub_runtime.codec import decode, encode
+
+    array = np.random.default_rng(1).random(50 * 2**20 // 8)
+    codec = _sequential(lambda: decode(encode({"x": array})), repeats)
+    copy = _sequential(array.copy, repeats)
+    print()
+    print("| 50 MiB float64 array | codec encode + decode p50 | one memory copy p50 |")
+    print("|---|---|---|")
+    print(f"| | {statistics.median(codec) * 1e3:.1f} ms | {statistics.median(copy) * 1e3:.1f} ms |")
 
 
 def main() -> None:
@@ -159,6 +174,7 @@ def main() -> None:
             )
     finally:
         hub.stop()
+    _codec_round_trip()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import enum
 import json
 import subprocess
 import sys
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -125,15 +124,13 @@ def test_arrays_travel_as_raw_bytes_not_lists() -> None:
     assert array.tobytes() in encoded
 
 
-def test_fifty_megabyte_array_is_quick() -> None:
+def test_fifty_megabyte_array_travels_as_its_raw_bytes() -> None:
+    # (its speed is measured in bench/invoke.py, not here)
     array = np.random.default_rng(1).random(50 * 2**20 // 8)
-    start = time.perf_counter()
     encoded = encode({"x": array})
     back = decode(encoded)
-    elapsed = time.perf_counter() - start
     np.testing.assert_array_equal(back["x"], array)
     assert len(encoded) < array.nbytes + 200
-    assert elapsed < 5.0, f"50 MB round trip took {elapsed:.2f} s"
 
 
 def test_subclasses_travel_as_their_base_type() -> None:

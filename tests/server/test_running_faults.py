@@ -64,7 +64,7 @@ def _healthy(client: DLHubClient) -> None:
     np.testing.assert_array_equal(
         client.run("erin/numpy_max", [[1.0, 4.0], [3.0, 2.0]]), [3.0, 4.0]
     )
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # not stuck behind the failed call
 
 
 def test_each_fault_fails_its_call_with_a_message_saying_which(faulty: DLHubClient, hub) -> None:
