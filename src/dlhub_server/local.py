@@ -65,7 +65,7 @@ def start_hub(
         data_dir: The hub's data folder.
         port: Port on 127.0.0.1 (default: a free one).
         environment: Variables added to this process's environment (``DLHUB_*`` settings).
-        log: File for the hub's output (default: ``serve-PORT.log`` beside the data folder).
+        log: File for the hub's output (default: ``DATA.serve.log`` beside the data folder).
         command: How to invoke the ``dlhub`` command (default: this interpreter's
             ``python -m dlhub_cli.main``).
         timeout: Seconds to wait for the hub's first answer.
@@ -73,12 +73,16 @@ def start_hub(
     Raises:
         HubStartError: The hub exited, or did not answer within ``timeout`` (with its log).
     """
-    port = port or free_port()
     data = Path(data_dir)
-    log_path = Path(log) if log is not None else data.parent / f"serve-{port}.log"
+    log_path = Path(log) if log is not None else data.parent / f"{data.name}.serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    # With no port given the hub binds port 0 itself and writes the port it got: no
+    # window in which another process can take a port chosen here.
+    port_file = log_path.with_name(f".{log_path.name}.port")
+    port_file.unlink(missing_ok=True)
     invocation = list(command or [sys.executable, "-m", "dlhub_cli.main"])
-    invocation += ["serve", "--port", str(port), "--data-dir", str(data)]
+    invocation += ["serve", "--port", str(port or 0), "--data-dir", str(data)]
+    invocation += ["--port-file", str(port_file)]
     with log_path.open("wb") as output:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
             invocation,
@@ -86,15 +90,17 @@ def start_hub(
             stderr=subprocess.STDOUT,
             env={**os.environ, **(environment or {})},
         )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
+    url = None
     while True:
         if process.poll() is not None:
             raise HubStartError(
                 f"dlhub serve exited with {process.returncode}:\n{log_path.read_text()}"
             )
+        if url is None and port_file.is_file():
+            url = f"http://127.0.0.1:{int(port_file.read_text())}"
         try:
-            if httpx.get(f"{url}/api/v1/info", timeout=1).status_code == 200:
+            if url is not None and httpx.get(f"{url}/api/v1/info", timeout=1).status_code == 200:
                 return LocalHub(url, process, log_path)
         except httpx.TransportError:
             pass
@@ -104,4 +110,4 @@ def start_hub(
             raise HubStartError(
                 f"dlhub serve did not answer within {timeout:g} s:\n{log_path.read_text()}"
             )
-        time.sleep(0.1)
+        time.sleep(0.05)

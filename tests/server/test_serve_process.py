@@ -143,3 +143,30 @@ def test_async_runs_survive_or_fail_cleanly_across_a_hub_kill(serve, tmp_path: P
     assert client.get_result(finished.task_id) == 0  # a finished result outlives the process
     assert client.run("frank/sleeper", 0) == 0
     client.close()
+
+
+def test_port_zero_takes_a_free_port_and_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+    import sys
+
+    hub = start_hub(tmp_path / "data")  # --port 0 --port-file underneath
+    try:
+        port = int(hub.url.rsplit(":", 1)[1])
+        assert port > 0
+        assert f"DLHub hub at http://127.0.0.1:{port}" in hub.log.read_text()
+
+        with socket.create_connection(("127.0.0.1", port)):
+            pass  # the hub holds the port
+        taken = subprocess.run(
+            [sys.executable, "-m", "dlhub_cli.main", "serve", "--port", str(port),
+             "--data-dir", str(tmp_path / "other")],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert taken.returncode == 1
+        assert taken.stderr.strip().splitlines() == [
+            f"Error: cannot listen on 127.0.0.1:{port}: Address already in use (another "
+            "program may hold the port: pick another with --port, or --port 0 for any free one)"
+        ]
+        assert not (tmp_path / "other").exists()  # refused before touching any data
+    finally:
+        hub.stop()
