@@ -8,8 +8,10 @@ then prints for each:
 - calls per second with 16 concurrent callers (threads, one client each),
 - the in-process call (the physical limit) for comparison;
 
-and the wire codec's round trip (encode + decode) of a 50 MiB array next to
-one copy of it in memory.
+then, for an identity function on float64 arrays of 1, 10 and 50 MiB, the
+p50 of ``client.run`` and the bytes per second it moves (the array goes to the
+worker and comes back); and the wire codec's round trip (encode + decode) of a
+50 MiB array next to one copy of it in memory.
 
 Usage: ``python bench/invoke.py [--calls 2000] [--concurrency 16] [--isolated]``
 """
@@ -33,6 +35,7 @@ import numpy as np
 from dlhub_server.local import LocalHub, start_hub
 
 NOOP = "def noop(x):\n    return x\n"
+IDENTITY = "def identity(x):\n    return x\n"
 
 
 def _start_hub(data: Path, isolated: bool) -> LocalHub:
@@ -85,6 +88,25 @@ def _concurrent(make_call: Callable[[], Callable[[], Any]], callers: int, second
     return sum(done) / (time.monotonic() - started)
 
 
+def _large_arrays(client: Any, work: Path, repeats: int) -> None:
+    from dlhub_sdk.models.servables.python import PythonStaticMethodModel
+
+    (work / "identity.py").write_text(IDENTITY)
+    model = PythonStaticMethodModel.create_model("identity", "identity")
+    model.add_file(str(work / "identity.py"))
+    model.set_inputs("ndarray", "x", shape=[None]).set_outputs("ndarray", "x", shape=[None])
+    _publish(client, model.set_title("Identity").set_name("identity"))
+    print()
+    print("| identity on a float64 array | client.run p50 | MiB/s (sent and returned) |")
+    print("|---|---|---|")
+    for mib in (1, 10, 50):
+        array = np.random.default_rng(mib).random(mib * 2**20 // 8)
+        client.run("bench/identity", array)  # warm
+        times = _sequential(lambda array=array: client.run("bench/identity", array), repeats)
+        p50 = statistics.median(times)
+        print(f"| {mib} MiB | {p50 * 1e3:.1f} ms | {mib / p50:.0f} |")
+
+
 def _codec_round_trip(repeats: int = 5) -> None:
     from dlhub_runtime.codec import decode, encode
 
@@ -106,6 +128,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--isolated", action="store_true", help="isolated uv environments (default: shared)"
+    )
+    parser.add_argument(
+        "--large-calls", type=int, default=15, help="sequential calls per large-array size"
     )
     args = parser.parse_args()
 
@@ -172,6 +197,7 @@ def main() -> None:
                 f"| {label} | {statistics.median(remote) * 1e3:.2f} ms | {_percentile(remote, 0.99) * 1e3:.2f} ms "
                 f"| {rate:.0f} | {statistics.median(local_times) * 1e6:.1f} µs |"
             )
+        _large_arrays(client, work, args.large_calls)
     finally:
         hub.stop()
     _codec_round_trip()
