@@ -57,7 +57,16 @@ import msgpack
 
 from dlhub_runtime.errors import CodecError
 
-__all__ = ["CodecError", "FileRef", "decode", "encode", "from_json", "to_json_compatible"]
+__all__ = [
+    "CodecError",
+    "FileRef",
+    "Packed",
+    "decode",
+    "encode",
+    "encode_parts",
+    "from_json",
+    "to_json_compatible",
+]
 
 EXT_NDARRAY = 1
 EXT_NUMPY_SCALAR = 2
@@ -125,6 +134,30 @@ class FileRef:
             return fp.read()
 
 
+class Packed:
+    """A value kept as the bytes this codec made of it, to be passed on without decoding.
+
+    :func:`dlhub_runtime.passthrough.decode_keeping` makes them; :func:`encode`
+    writes their bytes as they are where they sit at the top level of a dict (or as
+    the whole message), and :func:`to_json_compatible` decodes them.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self.data = data
+
+    def value(self) -> Any:
+        """The decoded value."""
+        return decode(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Packed({len(self.data)} bytes)"
+
+
 class _Unsupported(Exception):
     """Raised inside msgpack's ``default`` hook; turned into a CodecError with a path."""
 
@@ -146,6 +179,10 @@ def encode(obj: Any, *, name: str = "value") -> bytes:
         CodecError: A part of the value has a type the wire cannot carry; the message
             names the type and its place in the value.
     """
+    if isinstance(obj, Packed):
+        return bytes(obj.data)
+    if isinstance(obj, dict) and any(isinstance(value, Packed) for value in obj.values()):
+        return b"".join(encode_parts(obj, name=name))
     try:
         return _pack(obj)
     except (_Unsupported, TypeError, ValueError, OverflowError, OSError) as exc:
@@ -155,6 +192,66 @@ def encode(obj: Any, *, name: str = "value") -> bytes:
         if located is not None:
             raise located from None
         raise CodecError(str(exc), path=name) from None
+
+
+def encode_parts(message: dict[str, Any], *, name: str = "value") -> list[bytes | memoryview]:
+    """Encode a dict as pieces whose concatenation is its encoding, without joining them.
+
+    :class:`Packed` values are written as the bytes they hold, and large numpy
+    arrays at the top level as views of their memory (no copy of either): a stream
+    can write the pieces one after the other.
+
+    Raises:
+        CodecError: As :func:`encode`.
+    """
+    if not any(isinstance(value, Packed) or _large_array(value) for value in message.values()):
+        return [encode(message, name=name)]
+    parts: list[bytes | memoryview] = [_map_header(len(message))]
+    for key, value in message.items():
+        parts.append(encode(key, name=name))
+        if isinstance(value, Packed):
+            parts.append(memoryview(value.data))
+        elif _large_array(value) and value.dtype.fields is None and not value.dtype.hasobject:
+            head, raw = _array_pieces(value)
+            parts += [_ext_header(EXT_NDARRAY, len(head) + raw.nbytes), head, memoryview(raw)]
+        else:
+            parts.append(encode(value, name=f"{name}[{key!r}]"))
+    return parts
+
+
+def _large_array(value: Any) -> bool:
+    numpy = sys.modules.get("numpy")
+    return (
+        numpy is not None
+        and type(value) is numpy.ndarray
+        and value.nbytes >= _LARGE_ARRAY
+        and value.flags.c_contiguous
+    )
+
+
+#: Arrays from this size on are written from their own memory by :func:`encode_parts`.
+_LARGE_ARRAY = 64 * 1024
+
+
+def _ext_header(code: int, length: int) -> bytes:
+    """msgpack's header of an extension value of ``length`` bytes (as msgpack writes it)."""
+    fixed = {1: 0xD4, 2: 0xD5, 4: 0xD6, 8: 0xD7, 16: 0xD8}
+    if length in fixed:
+        return bytes([fixed[length], code])
+    if length < 2**8:
+        return bytes([0xC7, length, code])
+    if length < 2**16:
+        return b"\xc8" + length.to_bytes(2, "big") + bytes([code])
+    return b"\xc9" + length.to_bytes(4, "big") + bytes([code])
+
+
+def _map_header(count: int) -> bytes:
+    """msgpack's header of a map with ``count`` entries."""
+    if count < 16:
+        return bytes([0x80 | count])
+    if count < 2**16:
+        return b"\xde" + count.to_bytes(2, "big")
+    return b"\xdf" + count.to_bytes(4, "big")
 
 
 def _pack(obj: Any) -> bytes:
@@ -200,6 +297,12 @@ def _default(obj: Any) -> Any:
 
 
 def _array_payload(array: Any) -> bytes:
+    head, raw = _array_pieces(array)
+    return b"".join((head, raw))
+
+
+def _array_pieces(array: Any) -> tuple[bytes, Any]:
+    """An array's extension payload in two pieces: its header, and a byte view of its data."""
     import numpy
 
     dtype = array.dtype
@@ -215,9 +318,9 @@ def _array_payload(array: Any) -> bytes:
     if not array.flags.c_contiguous:
         array = array.copy(order="C")
     header = msgpack.packb([dtype.str, list(array.shape)])
-    # a byte view of the contiguous array: the only copy is into the joined payload
+    # a byte view of the contiguous array: no copy until someone joins the pieces
     raw = array.reshape(-1).view(numpy.uint8)
-    return b"".join((_HEADER_LENGTH.pack(len(header)), header, raw))
+    return _HEADER_LENGTH.pack(len(header)) + header, raw
 
 
 def _unsupported_message(obj: Any) -> str:
@@ -350,7 +453,12 @@ def _datetime_in_zone(value: _dt.datetime, zone: str | None) -> _dt.datetime:
         return value
 
 
-def _array_from_payload(data: bytes) -> Any:
+def _array_layout(data: bytes | memoryview) -> tuple[Any, Any, tuple[int, ...], int, int]:
+    """Check an array payload without touching its values: (numpy, dtype, shape, count, start).
+
+    Raises:
+        CodecError: numpy is missing, or the header and the payload disagree.
+    """
     try:
         import numpy
     except ImportError:
@@ -369,11 +477,16 @@ def _array_from_payload(data: bytes) -> Any:
             f"array payload holds {len(data) - start} bytes, but dtype {dtype_text} and "
             f"shape {shape} need {count * dtype.itemsize}"
         )
+    return numpy, dtype, tuple(shape), count, start
+
+
+def _array_from_payload(data: bytes) -> Any:
+    numpy, dtype, shape, count, start = _array_layout(data)
     if count == 0 or dtype.itemsize == 0:
-        return numpy.zeros(tuple(shape), dtype=dtype)
+        return numpy.zeros(shape, dtype=dtype)
     flat = numpy.frombuffer(data, dtype=dtype, count=count, offset=start)
     # copy so the receiver gets a writable array, as it would from an in-process call
-    return flat.reshape(tuple(shape)).copy()
+    return flat.reshape(shape).copy()
 
 
 # ------------------------------------------------------------------------- JSON
@@ -395,6 +508,8 @@ def to_json_compatible(obj: Any, *, name: str = "value") -> Any:
 def _to_json(obj: Any, path: str) -> Any:
     if obj is None or type(obj) in (bool, int, float, str):
         return obj
+    if isinstance(obj, Packed):
+        return _to_json(obj.value(), path)
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return {"__bytes__": base64.b64encode(bytes(obj)).decode("ascii")}
     if isinstance(obj, dict):

@@ -24,9 +24,12 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from dlhub_runtime.codec import CodecError, decode, encode
+from dlhub_runtime.codec import CodecError, decode, encode, encode_parts
 from dlhub_runtime.errors import ServableLoadError, WorkerCrashed, WorkerTimeout
+from dlhub_runtime.passthrough import decode_keeping
 from dlhub_runtime.protocol import HEADER_SIZE, Reply, frame_length, write_frame
+
+_OUTPUT = frozenset({"output"})
 
 __all__ = ["WorkerProcess", "runtime_path"]
 
@@ -214,6 +217,7 @@ class WorkerProcess:
         *,
         capture_output: bool = False,
         timeout: float | None = None,
+        keep_output: bool = False,
     ) -> Reply:
         """Run a method of the loaded servable.
 
@@ -227,6 +231,7 @@ class WorkerProcess:
             parameters: Overrides of the method's default parameters.
             capture_output: Return what the call printed in ``reply.stdout``/``reply.stderr``.
             timeout: Seconds to wait for the reply; the worker is killed past it.
+            keep_output: Leave a large output undecoded (see :meth:`request`).
 
         Raises:
             CodecError: The inputs hold a value the wire cannot carry (nothing was sent).
@@ -240,10 +245,16 @@ class WorkerProcess:
             "parameters": parameters or {},
             "capture_output": capture_output,
         }
-        return self.request(message, timeout=timeout)
+        return self.request(message, timeout=timeout, keep_output=keep_output)
 
-    def request(self, message: dict[str, Any], timeout: float | None = None) -> Reply:
+    def request(
+        self, message: dict[str, Any], timeout: float | None = None, *, keep_output: bool = False
+    ) -> Reply:
         """Send one request and wait for its reply (the building block of the other methods).
+
+        ``inputs`` may be :class:`~dlhub_runtime.codec.Packed` (sent as they are). With
+        ``keep_output``, a large reply's ``output`` stays :class:`Packed` too, for a
+        caller that passes it on (the hub) rather than use it.
 
         Raises:
             CodecError: The message cannot be encoded.
@@ -252,7 +263,7 @@ class WorkerProcess:
         """
         message = {**message, "id": next(self._ids)}
         try:
-            payload = encode(message, name="request")
+            payload = encode_parts(message, name="request")
         except CodecError:
             if "inputs" in message:
                 encode(message["inputs"], name="input")  # raises with the input's own path
@@ -271,8 +282,7 @@ class WorkerProcess:
                 raise self._crashed(f"the worker stopped before receiving {what!r}") from None
             header = self._receive(HEADER_SIZE, deadline, what, timeout)
             body = self._receive(frame_length(header), deadline, what, timeout)
-        reply = Reply.from_message(decode(body))
-        return reply
+        return Reply.from_message(decode_keeping(body, _OUTPUT) if keep_output else decode(body))
 
     # ------------------------------------------------------------- helpers
 

@@ -20,6 +20,7 @@ Replies: ``{"id", "ok", "output" | "error": {"type", "message", "traceback"},
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -32,16 +33,21 @@ HEADER_SIZE = _LENGTH.size
 MAX_FRAME = 2**32 - 1
 
 
-def write_frame(stream: IO[bytes], payload: bytes) -> None:
-    """Write one frame and flush.
+def write_frame(
+    stream: IO[bytes], payload: bytes | bytearray | memoryview | Sequence[bytes | memoryview]
+) -> None:
+    """Write one frame and flush; the payload may come in pieces (written one after another).
 
     Raises:
         ProtocolError: The payload is larger than a frame can say (4 GiB).
     """
-    if len(payload) > MAX_FRAME:
-        raise ProtocolError(f"message of {len(payload)} bytes exceeds the 4 GiB frame limit")
-    stream.write(_LENGTH.pack(len(payload)))
-    stream.write(payload)
+    parts = [payload] if isinstance(payload, (bytes, bytearray, memoryview)) else payload
+    length = sum(memoryview(part).nbytes for part in parts)
+    if length > MAX_FRAME:
+        raise ProtocolError(f"message of {length} bytes exceeds the 4 GiB frame limit")
+    stream.write(_LENGTH.pack(length))
+    for part in parts:
+        stream.write(part)
     stream.flush()
 
 

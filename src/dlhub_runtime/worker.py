@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Iterator
 from typing import IO, Any
 
-from dlhub_runtime.codec import CodecError, FileRef, decode, encode
+from dlhub_runtime.codec import CodecError, FileRef, decode, encode, encode_parts
 from dlhub_runtime.errors import ProtocolError, ServableError
 from dlhub_runtime.protocol import MAX_FRAME, Reply, read_frame, write_frame
 from dlhub_runtime.shims import Shim, load_servable
@@ -128,16 +128,18 @@ class Worker:
         return reply
 
 
-def _encode_reply(reply: Reply) -> bytes:
+def _encode_reply(reply: Reply) -> list[bytes | memoryview]:
+    """The reply's frame payload, in pieces (a large array output is sent from its own memory)."""
     try:
-        payload = encode(reply.to_message())
+        parts = encode_parts(reply.to_message())
     except CodecError:
         pass
     else:
-        if len(payload) <= MAX_FRAME:
-            return payload
-        too_big = CodecError(f"the output takes {len(payload)} bytes, over the 4 GiB frame limit")
-        return encode(_failure(reply.id, too_big).to_message())
+        size = sum(memoryview(part).nbytes for part in parts)
+        if size <= MAX_FRAME:
+            return parts
+        too_big = CodecError(f"the output takes {size} bytes, over the 4 GiB frame limit")
+        return [encode(_failure(reply.id, too_big).to_message())]
     # name the part of the output that cannot travel (slow path, only on failure)
     try:
         encode(reply.output, name="output")
@@ -146,7 +148,7 @@ def _encode_reply(reply: Reply) -> bytes:
         problem = exc
     failed = _failure(reply.id, problem)
     failed.stdout, failed.stderr, failed.timing = reply.stdout, reply.stderr, reply.timing
-    return encode(failed.to_message())
+    return [encode(failed.to_message())]
 
 
 def _failure(request_id: Any, exc: BaseException) -> Reply:

@@ -112,10 +112,11 @@ class RunningMixin:
     def _post_run(
         self, name: str, body: dict[str, Any], http_timeout: float | None
     ) -> tuple[int, dict[str, Any]]:
-        from dlhub_runtime.codec import CodecError, decode, encode
+        from dlhub_runtime.codec import CodecError, decode, encode, encode_parts
 
         try:
-            payload = encode(body, name="request")
+            # one buffer: a large array is copied once, straight from its own memory
+            payload = b"".join(encode_parts(body, name="request"))
         except CodecError:
             encode(body.get("inputs"), name="input")  # raises naming the input's own path
             raise

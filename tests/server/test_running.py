@@ -270,3 +270,48 @@ def test_curl_users_send_and_receive_json(running: DLHubClient) -> None:
         headers={"Authorization": f"Bearer {running._token}", "Content-Type": "application/json"},
     )
     assert bad.status_code == 400 and "cannot be read" in bad.json()["error"]["message"]
+
+
+IDENTITY = "def identity(x):\n    return x\n"
+
+
+def test_large_arrays_cross_the_hub_undecoded_and_unchanged(
+    running: DLHubClient, tmp_path: Path
+) -> None:
+    import msgpack
+
+    from dlhub_runtime.codec import from_json, to_json_compatible
+
+    (tmp_path / "identity.py").write_text(IDENTITY)
+    model = PythonStaticMethodModel.create_model("identity", "identity")
+    model.add_file(str(tmp_path / "identity.py"))
+    model.set_inputs("ndarray", "x", shape=[None, 3]).set_outputs("ndarray", "x", shape=[None, 3])
+    publish_and_wait(running, model.set_title("Identity").set_name("identity"))
+    x = np.random.default_rng(0).random((40_000, 3))  # 960 KB: above the pass-through size
+
+    np.testing.assert_array_equal(running.run("carol/identity", x), x)
+    np.testing.assert_array_equal(running.run("carol/identity", x, validate_input=True), x)
+    with pytest.raises(InputValidationError):
+        running.run("carol/identity", x[:, :2], validate_input=True)
+    future = running.run("carol/identity", x, asynchronous=True, async_wait=0.05)
+    np.testing.assert_array_equal(future.result(timeout=60), x)
+    np.testing.assert_array_equal(running.get_result(future.task_id), x)  # stored as it came
+
+    # a JSON caller gets the same output as JSON
+    http = running._hub._client
+    auth = {"Authorization": f"Bearer {running._token}"}
+    as_json = http.post(
+        "/api/v1/servables/carol/identity/run", json={"inputs": to_json_compatible(x)}, headers=auth
+    )
+    np.testing.assert_array_equal(from_json(as_json.json()["output"]), x)
+
+    # an array whose header and bytes disagree is refused by the hub, before any worker
+    header = msgpack.packb(["<f8", [1_000_000]])
+    broken = msgpack.ExtType(1, len(header).to_bytes(4, "big") + header + b"\0" * 80_000)
+    answer = http.post(
+        "/api/v1/servables/carol/identity/run",
+        content=msgpack.packb({"inputs": broken}),
+        headers={**auth, "Content-Type": "application/msgpack"},
+    )
+    assert answer.status_code == 400
+    assert "array payload holds 80000 bytes" in answer.json()["error"]["message"]

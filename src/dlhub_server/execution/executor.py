@@ -166,8 +166,14 @@ class LocalExecutor:
             return self._failure("ExecutorBusy", str(exc), started)
         queued = time.monotonic() - started
         try:
+            # a large output stays the worker's bytes: the hub passes it on undecoded
             reply = worker.process.call(
-                method, inputs, parameters, capture_output=capture_output, timeout=timeout
+                method,
+                inputs,
+                parameters,
+                capture_output=capture_output,
+                timeout=timeout,
+                keep_output=True,
             )
         except WorkerTimeout:
             self._discard(worker)

@@ -21,7 +21,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from dlhub_runtime.codec import decode, encode
+from dlhub_runtime.codec import Packed, decode, encode
+from dlhub_runtime.passthrough import MIN_SIZE as PASS_THROUGH_SIZE
+from dlhub_runtime.passthrough import decode_keeping
 from dlhub_sdk.models._requirements import pip_spec
 from dlhub_server._cache import TTLCache
 from dlhub_server.errors import BadRequest, InvalidInput, NotFound, RateLimited
@@ -48,6 +50,7 @@ from dlhub_server.visibility import Viewer
 __all__ = ["ExecutionService", "RateLimiter", "RunRequest"]
 
 BUILD_STEP = "build environment"
+_INPUTS = frozenset({"inputs"})
 
 
 @dataclass(frozen=True)
@@ -311,8 +314,11 @@ class ExecutionService:
             from dlhub_sdk.exceptions import InputValidationError, InvalidMetadata
             from dlhub_sdk.utils.validation import validate_inputs
 
+            inputs = request.inputs
             try:
-                validate_inputs(request.inputs, methods[request.method])
+                if isinstance(inputs, Packed):
+                    inputs = inputs.value()
+                validate_inputs(inputs, methods[request.method])
             except InputValidationError as exc:
                 raise InvalidInput(
                     f"the inputs do not match {request.label}'s declared types: {exc}",
@@ -429,7 +435,7 @@ class ExecutionService:
             if task is None or data is None or data.inputs is None:
                 return
             update_step(task, "run", state="running")
-            saved = decode(data.inputs)
+            saved = decode_keeping(data.inputs, _INPUTS)
         spec = saved["request"]
         request = RunRequest(
             spec["owner"],
@@ -480,6 +486,10 @@ class ExecutionService:
         with self.hub.transaction() as session:
             task = session.get(Task, task_id)
             data = session.get(TaskData, task_id)
-            output = decode(data.output) if data is not None and data.output is not None else None
+            output = None
+            if data is not None and data.output is not None:
+                # a large output is answered as the bytes that were stored
+                large = len(data.output) >= PASS_THROUGH_SIZE
+                output = Packed(data.output) if large else decode(data.output)
             session.expunge_all()
             return task, output  # type: ignore[return-value]

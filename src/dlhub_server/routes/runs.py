@@ -15,7 +15,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from dlhub_runtime.codec import CodecError, decode, encode, from_json, to_json_compatible
+from dlhub_runtime.codec import CodecError, encode, from_json, to_json_compatible
+from dlhub_runtime.passthrough import decode_keeping
 from dlhub_server.errors import BadRequest, TaskNotFound
 from dlhub_server.execution.executor import RunOutcome
 from dlhub_server.execution.service import ExecutionService, RunRequest
@@ -28,6 +29,7 @@ __all__ = ["MSGPACK", "router"]
 router = APIRouter(tags=["runs"])
 
 MSGPACK = "application/msgpack"
+_INPUTS = frozenset({"inputs"})
 _FIELDS = {
     "inputs",
     "parameters",
@@ -92,7 +94,8 @@ async def _read(request: Request, limit: int) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     try:
         if kind in (MSGPACK, "application/x-msgpack"):
-            payload = decode(raw)
+            # large inputs are handed to the worker as they came, never decoded here
+            payload = decode_keeping(raw, _INPUTS)
         else:
             payload = from_json(json.loads(raw or b"null"), name="request")
     except (CodecError, ValueError) as exc:
