@@ -78,18 +78,8 @@ class Hint:
     command: str | None = None
 
 
-def _task_not_finished() -> type[exc.DLHubError]:
-    # The run issue defines it beside the client's run methods; it may move to exceptions.
-    found: type[exc.DLHubError] | None = getattr(exc, "TaskNotFinished", None)
-    if found is None:
-        from dlhub_sdk._running import TaskNotFinished
-
-        found = TaskNotFinished
-    return found
-
-
 #: Raised by ``client.get_result`` while a run goes on.
-TaskNotFinished = _task_not_finished()
+TaskNotFinished = exc.TaskNotFinished
 
 _LOGIN = "log in with `dlhub login`, or make an account with `dlhub login --register`"
 

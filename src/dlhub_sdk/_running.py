@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dlhub_sdk.exceptions import DLHubError, ServableError
+from dlhub_sdk.exceptions import ServableError, TaskNotFinished
 
 if TYPE_CHECKING:
     from dlhub_sdk.utils.futures import DLHubFuture
@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 __all__ = ["FuncXCompatibility", "RunningMixin", "TaskNotFinished"]
 
 MSGPACK = "application/msgpack"
-
-
-class TaskNotFinished(DLHubError):
-    """The task has not ended yet; ask again later (or use ``get_task_status``)."""
 
 
 class FuncXCompatibility:

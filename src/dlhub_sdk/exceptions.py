@@ -53,6 +53,7 @@ __all__ = [
     "RepositoryError",
     "ServableNotFound",
     "TaskNotFound",
+    "TaskNotFinished",
     "InputRejected",
     "InputValidationError",
     "ServableError",
@@ -210,6 +211,10 @@ class ServableNotFound(NotFound):
 
 class TaskNotFound(NotFound):
     """No task with that id that the caller started."""
+
+
+class TaskNotFinished(DLHubError):
+    """The task has not ended yet; ask again later (or use ``get_task_status``)."""
 
 
 class Conflict(HubError):

@@ -88,7 +88,7 @@ def test_static_method_sync_debug_parameters_async_and_versions(running: DLHubCl
 
 
 def test_closing_the_client_stops_watching_its_runs(running: DLHubClient) -> None:
-    from dlhub_sdk._running import TaskNotFinished
+    from dlhub_sdk.exceptions import TaskNotFinished
 
     publish_and_wait(running, numpy_max())
     x = np.arange(4.0).reshape(2, 2)
