@@ -185,7 +185,9 @@ def _extension(view: memoryview, code: int, start: int, length: int, allowance: 
         code -= 256  # msgpack's extension codes are signed
     end = _within(view, start + length)
     payload = view[start:end]
-    if code in (EXT_NDARRAY, EXT_NUMPY_SCALAR):
+    if code == -1 and length in (4, 8, 12):
+        pass  # msgpack's own timestamp, which msgpack decodes (and checks) itself
+    elif code in (EXT_NDARRAY, EXT_NUMPY_SCALAR):
         _array_layout(payload)
     elif code == EXT_TUPLE:  # members are values like any other: walk them
         if _end_of(payload, 0, allowance) != len(payload):

@@ -45,6 +45,7 @@ VALUES: list[Any] = [
     np.float32(2.5),
     (np.arange(3), np.ones((2, 2), dtype=np.int8)),
     list(range(20_000)),  # more items than the walk's budget: decoded instead
+    msgpack.Timestamp(1_700_000_000, 5),  # msgpack's own extension (-1), from other senders
 ]
 
 
