@@ -23,6 +23,7 @@ from collections.abc import Collection
 from typing import Any
 
 from dlhub_runtime.codec import (
+    EXT_FILE,
     EXT_NDARRAY,
     EXT_NUMPY_SCALAR,
     EXT_TUPLE,
@@ -58,6 +59,8 @@ _FIXED = {
 }  # fmt: skip
 _FIXEXT = {0xD4: 1, 0xD5: 2, 0xD6: 4, 0xD7: 8, 0xD8: 16}
 _LENGTH = {1: _U8, 2: _U16, 4: _U32}
+#: Extensions that decode to values a dict cannot have as keys.
+_UNHASHABLE = {EXT_NDARRAY: "numpy.ndarray", EXT_FILE: "FileRef"}
 
 
 class _TooManyItems(Exception):
@@ -94,7 +97,7 @@ def decode_keeping(
         count, position = _container_header(view, 0)
         message: dict[Any, Any] = {}
         for _ in range(count):
-            key_end = _end_of(view, position, [budget])
+            key_end = _end_of(view, position, [budget], key=True)
             key = decode(view[position:key_end])
             value_end = _end_of(view, key_end, [budget])
             value = view[key_end:value_end]
@@ -104,7 +107,9 @@ def decode_keeping(
         return decode(data)
     except CodecError:
         raise
-    except (IndexError, KeyError, struct.error, ValueError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise CodecError("cannot decode the message: it is nested too deeply") from None
+    except Exception as exc:  # as decode() does: whatever the bytes provoke is their fault
         raise CodecError(f"cannot decode the message: {exc}") from None
     if position != len(view):
         raise CodecError("cannot decode the message: extra bytes after its end")
@@ -124,47 +129,53 @@ def _container_header(view: memoryview, position: int) -> tuple[int, int]:
     return _LENGTH[size].unpack_from(view, position + 1)[0], position + 1 + size
 
 
-def _end_of(view: memoryview, position: int, allowance: list[int]) -> int:
+def _end_of(view: memoryview, position: int, allowance: list[int], *, key: bool = False) -> int:
     """Where the msgpack value at ``position`` ends, checking it on the way.
 
+    Args:
+        view: The message.
+        position: Where the value starts.
+        allowance: Items that may still be walked (spent as they are).
+        key: The value is a map key, so it must be of a hashable kind, as for decoding.
+
     Raises:
-        _TooManyItems: More items than ``allowance[0]`` (which is spent as items are walked).
+        _TooManyItems: The allowance ran out.
         CodecError: The value is not valid.
     """
-    pending = 1
-    while pending:
-        pending -= 1
-        allowance[0] -= 1
-        if allowance[0] < 0:
-            raise _TooManyItems
-        first = view[position]
-        if first <= 0x7F or first >= 0xE0:  # fixint
-            position += 1
-        elif first <= 0x9F:  # fixmap, fixarray
-            entries, position = _container_header(view, position)
-            pending += entries * (2 if first <= 0x8F else 1)
-        elif first <= 0xBF:  # fixstr
-            position = _text(view, position + 1, first & 0x1F)
-        elif first in _FIXED:
-            position += _FIXED[first]
-        elif first in _FIXEXT:
-            position = _extension(view, view[position + 1], position + 2, _FIXEXT[first], allowance)
-        elif first in _SIZED:
-            size, kind = _SIZED[first]
-            length = _LENGTH[size].unpack_from(view, position + 1)[0]
-            start = position + 1 + size
-            if kind == "bin":
-                position = _within(view, start + length)
-            elif kind == "str":
-                position = _text(view, start, length)
-            elif kind == "ext":
-                position = _extension(view, view[start], start + 1, length, allowance)
-            else:
-                pending += length * (2 if kind == "map" else 1)
-                position = start
-        else:
-            raise CodecError(f"cannot decode the message: byte 0x{first:02x} starts no value")
-    return _within(view, position)
+    allowance[0] -= 1
+    if allowance[0] < 0:
+        raise _TooManyItems
+    first = view[position]
+    if first <= 0x7F or first >= 0xE0:  # fixint
+        return _within(view, position + 1)
+    if first <= 0x9F or first in (0xDC, 0xDD, 0xDE, 0xDF):  # maps and arrays
+        is_map = first <= 0x8F or first in (0xDE, 0xDF)
+        if key:
+            raise CodecError(
+                f"cannot decode the message: unhashable type: '{'dict' if is_map else 'list'}'"
+            )
+        entries, position = _container_header(view, position)
+        for _ in range(entries):
+            if is_map:
+                position = _end_of(view, position, allowance, key=True)
+            position = _end_of(view, position, allowance)
+        return position
+    if first <= 0xBF:  # fixstr
+        return _text(view, position + 1, first & 0x1F)
+    if first in _FIXED:
+        return _within(view, position + _FIXED[first])
+    if first in _FIXEXT:
+        return _extension(view, view[position + 1], position + 2, _FIXEXT[first], allowance, key)
+    if first in _SIZED:
+        size, kind = _SIZED[first]
+        length = _LENGTH[size].unpack_from(view, position + 1)[0]
+        start = position + 1 + size
+        if kind == "bin":
+            return _within(view, start + length)
+        if kind == "str":
+            return _text(view, start, length)
+        return _extension(view, view[start], start + 1, length, allowance, key)
+    raise CodecError(f"cannot decode the message: byte 0x{first:02x} starts no value")
 
 
 def _within(view: memoryview, end: int) -> int:
@@ -179,19 +190,33 @@ def _text(view: memoryview, start: int, length: int) -> int:
     return end
 
 
-def _extension(view: memoryview, code: int, start: int, length: int, allowance: list[int]) -> int:
+def _extension(
+    view: memoryview, code: int, start: int, length: int, allowance: list[int], key: bool
+) -> int:
     """Check one extension value (arrays by their header only); returns where it ends."""
     if code > 127:
         code -= 256  # msgpack's extension codes are signed
     end = _within(view, start + length)
     payload = view[start:end]
+    if key and code in _UNHASHABLE:
+        raise CodecError(f"cannot decode the message: unhashable type: '{_UNHASHABLE[code]}'")
     if code == -1 and length in (4, 8, 12):
         pass  # msgpack's own timestamp, which msgpack decodes (and checks) itself
     elif code in (EXT_NDARRAY, EXT_NUMPY_SCALAR):
         _array_layout(payload)
     elif code == EXT_TUPLE:  # members are values like any other: walk them
-        if _end_of(payload, 0, allowance) != len(payload):
+        if payload[0] not in range(0x90, 0xA0) and payload[0] not in (0xDC, 0xDD):
+            _ext_hook(code, bytes(payload))  # not an array: decoding says what is wrong
+        elif _tuple_end(payload, allowance, key) != len(payload):
             raise CodecError("cannot decode the message: a tuple's payload has extra bytes")
     else:  # small values: decoding them is the check
         _ext_hook(code, bytes(payload))
     return end
+
+
+def _tuple_end(payload: memoryview, allowance: list[int], key: bool) -> int:
+    """Walk a tuple's members (hashable ones when the tuple is a map key)."""
+    entries, position = _container_header(payload, 0)
+    for _ in range(entries):
+        position = _end_of(payload, position, allowance, key=key)
+    return position

@@ -160,3 +160,37 @@ def test_large_arrays_are_written_from_their_own_memory() -> None:
     assert encode_parts(strided) == [encode(strided)]
     with pytest.raises(CodecError, match="dtype object"):
         encode_parts({"inputs": np.array([object()] * 10_000)})
+
+
+def test_mangled_messages_fail_exactly_when_decoding_fails() -> None:
+    """Random byte edits of real messages: decode_keeping refuses what decode refuses, and only that."""
+    rng = random.Random(3)
+    messages = [
+        encode({"inputs": value, "parameters": {"a": 1}, "debug": False})
+        for value in (
+            np.arange(30.0),
+            [1, "x", (2, 3j)],
+            {"k": [np.int8(3), dt.date(2020, 1, 2)], 7: (1, "t")},
+            "é" * 10,
+            (np.ones(3), FileRef(name="f", data=b"d")),
+        )
+    ]
+    for _ in range(10_000):
+        data = bytearray(rng.choice(messages))
+        for _ in range(rng.randrange(1, 4)):
+            position = rng.randrange(len(data))
+            edit = rng.randrange(3)
+            if edit == 0:
+                data[position] = rng.randrange(256)
+            elif edit == 1:
+                del data[position]
+            else:
+                data.insert(position, rng.randrange(256))
+        try:
+            expected = decode(bytes(data))
+        except CodecError:
+            with pytest.raises(CodecError):
+                decode_keeping(bytes(data), {"inputs"}, min_size=0)
+        else:
+            kept = decode_keeping(bytes(data), {"inputs"}, min_size=0)
+            assert _same({k: _unpacked(v) for k, v in kept.items()}, expected)
