@@ -151,9 +151,6 @@ class Packed:
         """The decoded value."""
         return decode(self.data)
 
-    def __len__(self) -> int:
-        return len(self.data)
-
     def __repr__(self) -> str:
         return f"Packed({len(self.data)} bytes)"
 
@@ -211,7 +208,7 @@ def encode_parts(message: dict[str, Any], *, name: str = "value") -> list[bytes 
         parts.append(encode(key, name=name))
         if isinstance(value, Packed):
             parts.append(memoryview(value.data))
-        elif _large_array(value) and value.dtype.fields is None and not value.dtype.hasobject:
+        elif _large_array(value):
             head, raw = _array_pieces(value)
             parts += [_ext_header(EXT_NDARRAY, len(head) + raw.nbytes), head, memoryview(raw)]
         else:
@@ -220,12 +217,15 @@ def encode_parts(message: dict[str, Any], *, name: str = "value") -> list[bytes 
 
 
 def _large_array(value: Any) -> bool:
+    """A numpy array :func:`encode_parts` writes from its own memory (others go to msgpack)."""
     numpy = sys.modules.get("numpy")
     return (
         numpy is not None
         and type(value) is numpy.ndarray
         and value.nbytes >= _LARGE_ARRAY
         and value.flags.c_contiguous
+        and value.dtype.fields is None
+        and not value.dtype.hasobject
     )
 
 
@@ -233,11 +233,14 @@ def _large_array(value: Any) -> bool:
 _LARGE_ARRAY = 64 * 1024
 
 
+#: msgpack's one-byte headers of extension values of fixed length (length -> first byte).
+FIXEXT_HEADERS = {1: 0xD4, 2: 0xD5, 4: 0xD6, 8: 0xD7, 16: 0xD8}
+
+
 def _ext_header(code: int, length: int) -> bytes:
     """msgpack's header of an extension value of ``length`` bytes (as msgpack writes it)."""
-    fixed = {1: 0xD4, 2: 0xD5, 4: 0xD6, 8: 0xD7, 16: 0xD8}
-    if length in fixed:
-        return bytes([fixed[length], code])
+    if length in FIXEXT_HEADERS:
+        return bytes([FIXEXT_HEADERS[length], code])
     if length < 2**8:
         return bytes([0xC7, length, code])
     if length < 2**16:

@@ -27,6 +27,7 @@ from dlhub_runtime.codec import (
     EXT_NDARRAY,
     EXT_NUMPY_SCALAR,
     EXT_TUPLE,
+    FIXEXT_HEADERS,
     CodecError,
     Packed,
     _array_layout,
@@ -57,7 +58,7 @@ _FIXED = {
     0xCC: 2, 0xCD: 3, 0xCE: 5, 0xCF: 9,  # uint 8-64
     0xD0: 2, 0xD1: 3, 0xD2: 5, 0xD3: 9,  # int 8-64
 }  # fmt: skip
-_FIXEXT = {0xD4: 1, 0xD5: 2, 0xD6: 4, 0xD7: 8, 0xD8: 16}
+_FIXEXT = {first: length for length, first in FIXEXT_HEADERS.items()}
 _LENGTH = {1: _U8, 2: _U16, 4: _U32}
 #: Extensions that decode to values a dict cannot have as keys.
 _UNHASHABLE = {EXT_NDARRAY: "numpy.ndarray", EXT_FILE: "FileRef"}
@@ -149,7 +150,7 @@ def _end_of(view: memoryview, position: int, allowance: list[int], *, key: bool 
     if first <= 0x7F or first >= 0xE0:  # fixint
         return _within(view, position + 1)
     if first <= 0x9F or first in (0xDC, 0xDD, 0xDE, 0xDF):  # maps and arrays
-        is_map = first <= 0x8F or first in (0xDE, 0xDF)
+        is_map = _is_map(first)
         if key:
             raise CodecError(
                 f"cannot decode the message: unhashable type: '{'dict' if is_map else 'list'}'"

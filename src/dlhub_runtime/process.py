@@ -29,8 +29,6 @@ from dlhub_runtime.errors import ServableLoadError, WorkerCrashed, WorkerTimeout
 from dlhub_runtime.passthrough import decode_keeping
 from dlhub_runtime.protocol import HEADER_SIZE, Reply, frame_length, write_frame
 
-_OUTPUT = frozenset({"output"})
-
 __all__ = ["WorkerProcess", "runtime_path"]
 
 _STDERR_KEPT = 64 * 1024
@@ -282,7 +280,7 @@ class WorkerProcess:
                 raise self._crashed(f"the worker stopped before receiving {what!r}") from None
             header = self._receive(HEADER_SIZE, deadline, what, timeout)
             body = self._receive(frame_length(header), deadline, what, timeout)
-        return Reply.from_message(decode_keeping(body, _OUTPUT) if keep_output else decode(body))
+        return Reply.from_message(decode_keeping(body, ("output",)) if keep_output else decode(body))
 
     # ------------------------------------------------------------- helpers
 

@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from dlhub_runtime.codec import Packed, decode, encode
-from dlhub_runtime.passthrough import MIN_SIZE as PASS_THROUGH_SIZE
+from dlhub_runtime.codec import Packed, encode
 from dlhub_runtime.passthrough import decode_keeping
 from dlhub_sdk.models._requirements import pip_spec
 from dlhub_server._cache import TTLCache
@@ -50,7 +49,6 @@ from dlhub_server.visibility import Viewer
 __all__ = ["ExecutionService", "RateLimiter", "RunRequest"]
 
 BUILD_STEP = "build environment"
-_INPUTS = frozenset({"inputs"})
 
 
 @dataclass(frozen=True)
@@ -435,7 +433,7 @@ class ExecutionService:
             if task is None or data is None or data.inputs is None:
                 return
             update_step(task, "run", state="running")
-            saved = decode_keeping(data.inputs, _INPUTS)
+            saved = decode_keeping(data.inputs, ("inputs",))
         spec = saved["request"]
         request = RunRequest(
             spec["owner"],
@@ -482,14 +480,16 @@ class ExecutionService:
             update_step(task, "run", state="succeeded" if outcome.ok else "failed", log=message)
 
     def result(self, task_id: str) -> tuple[Task, Any]:
-        """A finished run task and its decoded output (``None`` when it failed or still runs)."""
+        """A finished run task and its output as stored (``None`` when it failed or still runs).
+
+        The output is the :class:`Packed` bytes that were stored: the answer carries
+        them as they are, and a JSON answer decodes them.
+        """
         with self.hub.transaction() as session:
             task = session.get(Task, task_id)
             data = session.get(TaskData, task_id)
             output = None
             if data is not None and data.output is not None:
-                # a large output is answered as the bytes that were stored
-                large = len(data.output) >= PASS_THROUGH_SIZE
-                output = Packed(data.output) if large else decode(data.output)
+                output = Packed(data.output)
             session.expunge_all()
             return task, output  # type: ignore[return-value]

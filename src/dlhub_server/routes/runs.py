@@ -29,7 +29,6 @@ __all__ = ["MSGPACK", "router"]
 router = APIRouter(tags=["runs"])
 
 MSGPACK = "application/msgpack"
-_INPUTS = frozenset({"inputs"})
 _FIELDS = {
     "inputs",
     "parameters",
@@ -95,7 +94,7 @@ async def _read(request: Request, limit: int) -> dict[str, Any]:
     try:
         if kind in (MSGPACK, "application/x-msgpack"):
             # large inputs are handed to the worker as they came, never decoded here
-            payload = decode_keeping(raw, _INPUTS)
+            payload = decode_keeping(raw, ("inputs",))
         else:
             payload = from_json(json.loads(raw or b"null"), name="request")
     except (CodecError, ValueError) as exc:
