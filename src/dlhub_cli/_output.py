@@ -73,6 +73,19 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(to_plain(data), indent=2, ensure_ascii=False))
 
 
+def print_task_id(task_id: str, as_json: bool, next_step: str) -> None:
+    """Report a task left running in the background.
+
+    With ``--json``: ``{"task_id": ...}``. Otherwise the id alone on stdout, so that
+    ``task=$(dlhub ...)`` works, and ``next_step`` (what to run later) on stderr.
+    """
+    if as_json:
+        print_json({"task_id": task_id})
+    else:
+        click.echo(task_id)
+        click.echo(next_step, err=True)
+
+
 def print_yaml(data: Any) -> None:
     """Print ``data`` as YAML, keys in their order."""
     import yaml

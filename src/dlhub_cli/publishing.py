@@ -10,7 +10,7 @@ import click
 
 from dlhub_cli._context import CliContext, pass_cli
 from dlhub_cli._errors import PublicationFailed
-from dlhub_cli._output import json_option, print_json
+from dlhub_cli._output import json_option, print_json, print_task_id
 from dlhub_cli.tasks import BUILD_STEP, follow_task, only_build_pending, task_state
 from dlhub_sdk.exceptions import InvalidMetadata
 
@@ -159,12 +159,7 @@ def publish(
     else:
         task_id = client.publish_repository(str(repository), repo_path)
     if no_wait:
-        if as_json:
-            print_json({"task_id": task_id})
-        else:
-            # The id alone on stdout, so that  task=$(dlhub publish --local --no-wait)  works.
-            click.echo(task_id)
-            click.echo(f"Follow it with `dlhub status --task {task_id}`", err=True)
+        print_task_id(task_id, as_json, f"Follow it with `dlhub status --task {task_id}`")
         return
     if not as_json:
         click.echo(f"task {task_id}")

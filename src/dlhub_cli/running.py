@@ -11,7 +11,7 @@ import click
 
 from dlhub_cli._context import CliContext, pass_cli
 from dlhub_cli._errors import InvalidOption, RunFailed
-from dlhub_cli._output import json_option, print_json
+from dlhub_cli._output import json_option, print_json, print_task_id
 
 __all__ = ["coerce", "read_json_option", "run"]
 
@@ -198,12 +198,9 @@ def run(
     if asynchronous:
         task_id = answer.task_id
         answer.cancel()  # stop its polling thread: the command only reports the id
-        if as_json:
-            print_json({"task_id": task_id})
-        else:
-            # The id alone on stdout, so that  task=$(dlhub run ... --async)  works.
-            click.echo(task_id)
-            click.echo(f"Get the output with `dlhub result --task {task_id} --wait`", err=True)
+        print_task_id(
+            task_id, as_json, f"Get the output with `dlhub result --task {task_id} --wait`"
+        )
         return
     if not debug:
         print_json(answer)
