@@ -15,7 +15,7 @@ from dlhub_sdk.exceptions import ServableError, TaskNotFinished
 if TYPE_CHECKING:
     from dlhub_sdk.utils.futures import DLHubFuture
 
-__all__ = ["FuncXCompatibility", "RunningMixin", "TaskNotFinished"]
+__all__ = ["FuncXCompatibility", "RunningMixin"]
 
 MSGPACK = "application/msgpack"
 

@@ -31,7 +31,7 @@ import httpx
 
 from dlhub_sdk import _credentials
 from dlhub_sdk._http import HubSession
-from dlhub_sdk._running import FuncXCompatibility, RunningMixin, TaskNotFinished
+from dlhub_sdk._running import FuncXCompatibility, RunningMixin
 from dlhub_sdk._searching import SearchingMixin
 from dlhub_sdk.exceptions import (
     AuthenticationError,
@@ -39,6 +39,7 @@ from dlhub_sdk.exceptions import (
     InvalidMetadata,
     PayloadTooLarge,
     RepositoryError,
+    TaskNotFinished,
 )
 
 if TYPE_CHECKING:
