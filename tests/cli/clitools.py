@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,20 +16,7 @@ from dlhub_cli._context import CliContext
 from dlhub_cli.main import main
 from dlhub_sdk.client import DLHubClient
 from dlhub_server.local import start_hub
-
-PASSWORD = "correct horse battery"
-
-
-def starlette_test_client() -> Any:
-    # Starlette warns at import that httpx is deprecated in favour of httpx2, which is not
-    # installed here; the TestClient works the same with httpx.
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="Using `httpx` with `starlette.testclient`", category=Warning
-        )
-        from starlette.testclient import TestClient
-
-    return TestClient
+from hubtools import PASSWORD, TestClient
 
 
 @contextmanager
@@ -41,7 +27,7 @@ def hub_in_process(data_dir: Path, **changes: Any) -> Iterator[Hub]:
 
     options: dict[str, Any] = {"environments": "shared", "warm_on_publish": False, **changes}
     settings = Settings.from_env(data_dir=data_dir, **options)
-    with starlette_test_client()(create_app(settings)) as http:
+    with TestClient(create_app(settings)) as http:
         yield Hub(http, settings)
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from servertools import PASSWORD, TestClient
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_server.app import create_app
 from dlhub_server.hub import Hub
 from dlhub_server.settings import Settings
+from hubtools import PASSWORD, TestClient
 
 
 @pytest.fixture

@@ -1,11 +1,10 @@
-"""Helpers for the hub's tests: the in-process test client, raw requests, zips, registry counts."""
+"""Helpers for the hub's tests: raw requests, zips, task waits, registry counts."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-import warnings
 import zipfile
 from typing import Any
 
@@ -13,23 +12,6 @@ import httpx
 from sqlalchemy import func, select
 
 from dlhub_server.hub import Hub
-
-PASSWORD = "correct horse battery"
-
-
-def _test_client_class() -> Any:
-    # Starlette warns at import that httpx is deprecated in favour of httpx2, which is not
-    # installed here; the TestClient works the same with httpx.
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="Using `httpx` with `starlette.testclient`", category=Warning
-        )
-        from starlette.testclient import TestClient
-
-    return TestClient
-
-
-TestClient = _test_client_class()
 
 
 def count_rows(hub: Hub, table: Any) -> int:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from servertools import PASSWORD, TestClient
 
 from dlhub_cli.main import main
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.exceptions import AuthenticationError, PermissionDenied
 from dlhub_server.app import create_app
 from dlhub_server.settings import Settings
+from hubtools import PASSWORD, TestClient
 
 
 def _run(*args: str, stdin: str | None = None) -> str:

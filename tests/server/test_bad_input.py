@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from manual_examples import class_method, numpy_max
-from servertools import PASSWORD, count_rows, post_publication, zip_bytes
+from servertools import count_rows, post_publication, zip_bytes
 from sqlalchemy import select
 
 from dlhub_sdk.client import DLHubClient
@@ -23,6 +23,7 @@ from dlhub_sdk.exceptions import (
 )
 from dlhub_server.hub import Hub
 from dlhub_server.tables import Servable, ServableVersion, Task, Token, VersionAccess, VersionFile
+from hubtools import PASSWORD
 
 
 def _token(http: httpx.Client, username: str) -> str:

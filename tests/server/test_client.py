@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 from manual_examples import numpy_max
-from servertools import PASSWORD
 
 import dlhub_sdk
 from dlhub_sdk import _credentials
 from dlhub_sdk.client import DLHubClient, parse_name
 from dlhub_sdk.exceptions import AuthenticationError, BadRequest, Conflict, HubUnavailable
+from hubtools import PASSWORD
 
 TOKENS = Path(".dlhub") / "credentials" / "DLHub_Client_tokens.json"
 

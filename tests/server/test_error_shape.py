@@ -6,13 +6,13 @@ from typing import Any
 
 import httpx
 import pytest
-from servertools import TestClient
 
 from dlhub_sdk import exceptions as sdk
 from dlhub_sdk._http import raise_for_status
 from dlhub_server import errors
 from dlhub_server.app import create_app
 from dlhub_server.settings import Settings
+from hubtools import TestClient
 
 #: Each of the hub's errors and the client exception it must become.
 CLIENT_EXCEPTION: dict[type[errors.ApiError], type[sdk.HubError]] = {

@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 import pytest
 from manual_examples import class_method, numpy_max
-from servertools import PASSWORD, publish_and_wait
+from servertools import publish_and_wait
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.exceptions import (
@@ -22,6 +22,7 @@ from dlhub_sdk.exceptions import (
 from dlhub_sdk.models.servables.python import PythonStaticMethodModel
 from dlhub_sdk.utils.futures import DLHubFuture
 from dlhub_sdk.utils.types import compose_argument_block
+from hubtools import PASSWORD
 
 APP = """
 import numpy as np

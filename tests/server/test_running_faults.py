@@ -11,11 +11,12 @@ import httpx
 import numpy as np
 import pytest
 from manual_examples import numpy_max
-from servertools import PASSWORD, publish_and_wait
+from servertools import publish_and_wait
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.exceptions import ServableError, ServableTimeout, WorkerCrashed
 from dlhub_sdk.models.servables.python import PythonStaticMethodModel
+from hubtools import PASSWORD
 
 pytestmark = pytest.mark.slow
 

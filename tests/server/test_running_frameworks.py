@@ -12,10 +12,11 @@ import httpx
 import numpy as np
 import pytest
 from manual_examples import iris_like
-from servertools import PASSWORD, publish_and_wait
+from servertools import publish_and_wait
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.exceptions import InputValidationError
+from hubtools import PASSWORD
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servertools import PASSWORD, publish_and_wait, wait_for_task
+from servertools import publish_and_wait, wait_for_task
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.models.servables.python import PythonStaticMethodModel
+from hubtools import PASSWORD
 
 pytestmark = pytest.mark.slow
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 from manual_examples import class_method, numpy_max
-from servertools import PASSWORD, sha256, wait_for_task
+from servertools import sha256, wait_for_task
 
 from dlhub_sdk.client import DLHubClient
 from dlhub_sdk.exceptions import ServableNotFound
 from dlhub_server.local import start_hub
+from hubtools import PASSWORD
 
 pytestmark = pytest.mark.slow
 
