@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, text
 
+from dlhub_sdk.models._registry import SHIMS
 from dlhub_sdk.utils.search import DLHubSearchHelper
 from dlhub_server.search import create_search_schema, index_version, search
 
@@ -253,14 +254,8 @@ DOMAINS = [
     "plasma physics",
 ]
 
-TYPES = [
-    ("Keras Model", "keras.KerasServable"),
-    ("Torch Model", "torch.TorchServable"),
-    ("TensorFlow Model", "tensorflow.TensorFlowServable"),
-    ("Scikit-learn estimator", "sklearn.ScikitLearnServable"),
-    ("Python static method", "python.PythonStaticMethodServable"),
-    ("Python class method", "python.PythonClassMethodServable"),
-]
+#: (servable.type, servable.shim) of every servable type the SDK knows.
+TYPES = [(servable_type, shim) for shim, servable_type in SHIMS.items()]
 
 SYLLABLES = [
     "ka",
